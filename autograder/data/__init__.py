@@ -1,0 +1,1 @@
+"""Data the homeworks use, made from what installed packages ship (nothing is downloaded)."""

@@ -1,0 +1,1 @@
+"""From a notebook's answers to scores with reasons."""

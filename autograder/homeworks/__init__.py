@@ -1,0 +1,47 @@
+"""The homeworks: for each question, what to ask the notebook and how to judge its answers."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from dataclasses import dataclass
+from typing import Callable
+
+from autograder.grading.results import Check
+from autograder.sandbox.runner import Reply, Request
+
+NAMES = ("hw1",)
+
+
+@dataclass
+class Plan:
+    """The requests of one question, and the function that turns their replies into checks.
+
+    Check points are weights; grading scales them to the question's points.
+    """
+
+    requests: list[Request]
+    score: Callable[[list[Reply]], list[Check]]
+
+
+@dataclass
+class Question:
+    name: str
+    points: float
+    plan: Callable[[random.Random], Plan]
+
+
+@dataclass
+class Homework:
+    name: str
+    questions: list[Question]
+    seed: int
+
+    def rng(self, question: str) -> random.Random:
+        return random.Random(f"{self.seed}/{self.name}/{question}")
+
+
+def load(name: str) -> Homework:
+    if name not in NAMES:
+        raise KeyError(f"unknown assignment {name!r} (known: {', '.join(NAMES)})")
+    return importlib.import_module(f"autograder.homeworks.{name}").HOMEWORK

@@ -1,0 +1,1 @@
+"""Writing grades for people and tools: the grade sheet, Gradescope's results.json, feedback."""

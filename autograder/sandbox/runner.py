@@ -1,0 +1,249 @@
+"""The parent side of the sandbox: start the child, watch the clock, restart after a crash.
+
+A notebook's cells run once per child. When a cell hangs or ends the process, the child is
+killed and started again without that cell, so code defined elsewhere keeps its credit. When a
+graded call hangs or ends the process, that call (and the rest of its group, one question) is
+recorded as such and a new child answers the remaining requests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from autograder.sandbox import codec
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_seconds: float = 60.0
+    notebook_seconds: float = 300.0
+    call_seconds: float = 20.0
+    max_starts: int = 4
+    threads: int = 1
+    log_bytes: int = 64 * 1024
+
+
+@dataclass
+class Request:
+    """Something the child must do with a notebook name; ``group`` ties the calls of one question."""
+
+    probe: str
+    target: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    group: str = ""
+    seed: int = 0
+    seconds: float | None = None
+
+
+@dataclass
+class Reply:
+    status: str  # ok | error | missing | timeout | crashed | skipped
+    value: object = None
+    observed: dict = field(default_factory=dict)
+    infos: dict = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
+class Execution:
+    replies: list[Reply]
+    notes: list[str]
+    log: str
+    starts: int
+
+
+def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None) -> Execution:
+    replies: dict[int, Reply] = {}
+    skipped_cells: set[int] = set()
+    notes: list[str] = []
+    log = ""
+    starts = 0
+    while starts < limits.max_starts:
+        pending = [i for i in range(len(requests)) if i not in replies]
+        starts += 1
+        with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
+            _prepare_job(job, cells, [(i, requests[i]) for i in pending], skipped_cells, limits, data_dir)
+            outcome = _watch(job, requests, limits)
+            log = _tail(os.path.join(job, "output.log"), limits.log_bytes)
+            for i in outcome.done:
+                replies[i] = _read_reply(job, i)
+        if outcome.kind == "finished":
+            break
+        if outcome.cell is not None:
+            skipped_cells.add(outcome.cell)
+            notes.append(f"cell {outcome.cell + 1} {outcome.describe()}; it was skipped and the notebook run again")
+        elif outcome.request is not None:
+            bad = requests[outcome.request]
+            replies[outcome.request] = Reply(outcome.kind, error=f"{bad.target} {outcome.describe()}")
+            for i in range(len(requests)):
+                if i not in replies and requests[i].group == bad.group:
+                    replies[i] = Reply("skipped", error=f"not run: an earlier call of {bad.group} {outcome.describe()}")
+        else:
+            notes.append(f"the notebook {outcome.describe()} before its cells could run")
+            break
+    for i in range(len(requests)):
+        replies.setdefault(i, Reply("skipped", error="not run: the notebook could not be run to this point"))
+    return Execution([replies[i] for i in range(len(requests))], notes, log, starts)
+
+
+@dataclass
+class _Outcome:
+    kind: str  # finished | timeout | crashed
+    done: list[int]
+    cell: int | None = None
+    request: int | None = None
+    seconds: float = 0.0
+    returncode: int | None = None
+
+    def describe(self) -> str:
+        if self.kind == "timeout":
+            return f"timed out after {self.seconds:.0f} s"
+        return f"ended the process (exit status {self.returncode})"
+
+
+def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir) -> None:
+    from safetensors.torch import save_file
+
+    tensors: dict = {}
+    docs = []
+    for index, request in pending:
+        docs.append({
+            "id": index, "index": str(index), "probe": request.probe, "target": request.target,
+            "args": codec.encode(tuple(request.args), tensors), "kwargs": codec.encode(dict(request.kwargs), tensors),
+            "seed": request.seed,
+        })
+    if tensors:
+        save_file(tensors, os.path.join(job, "inputs.safetensors"))
+    _dump(os.path.join(job, "requests.json"), docs)
+    _dump(os.path.join(job, "cells.json"), cells)
+    _dump(os.path.join(job, "plan.json"), {"skip_cells": sorted(skipped_cells), "seed": 0, "threads": limits.threads})
+    if data_dir:
+        shutil.copytree(data_dir, os.path.join(job, "data"))
+
+
+def _dump(path, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f)
+
+
+def _child_env(job: str, threads: int) -> dict:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": job, "TMPDIR": job, "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    }
+
+
+def _limit_resources() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (512 * 1024 * 1024,) * 2)
+
+
+def _watch(job: str, requests: list[Request], limits: Limits) -> _Outcome:
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    with open(os.path.join(job, "output.log"), "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)],
+            cwd=job, env=_child_env(job, limits.threads), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            pass_fds=(write_end,), start_new_session=True, preexec_fn=_limit_resources,
+        )
+    os.close(write_end)
+    try:
+        return _follow(proc, read_end, requests, limits)
+    finally:
+        _kill_tree(proc)
+        os.close(read_end)
+
+
+def _follow(proc, read_end, requests, limits) -> _Outcome:
+    started = time.monotonic()
+    phase_start, cell, request, done = started, None, None, []
+    buffer = b""
+    while True:
+        now = time.monotonic()
+        if request is not None:
+            allowed = requests[request].seconds or limits.call_seconds
+            deadline = phase_start + allowed
+        else:
+            allowed = limits.cell_seconds
+            deadline = min(phase_start + allowed, started + limits.notebook_seconds)
+        if now >= deadline:
+            return _Outcome("timeout", done, cell if request is None else None, request, now - phase_start)
+        ready, _, _ = select.select([read_end], [], [], deadline - now)
+        if not ready:
+            continue
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            returncode = proc.wait()
+            return _Outcome("crashed", done, cell if request is None else None, request, returncode=returncode)
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            event = _parse_event(line)
+            if "cell" in event:
+                cell, phase_start = int(event["cell"]), time.monotonic()
+            elif "cells_done" in event:
+                cell = None
+            elif "call" in event:
+                request, phase_start = int(event["call"]), time.monotonic()
+            elif "done" in event:
+                done.append(int(event["done"]))
+                request = None
+            elif "finished" in event:
+                proc.wait()
+                return _Outcome("finished", done)
+
+
+def _parse_event(line: bytes) -> dict:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _kill_tree(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _read_reply(job: str, index: int) -> Reply:
+    base = os.path.join(job, "out", str(index))
+    try:
+        doc, infos = codec.read(base + ".json", base + ".safetensors")
+    except (OSError, codec.DecodeError) as e:
+        return Reply("crashed", error=f"its answer could not be read back ({e})")
+    if not isinstance(doc, dict):
+        return Reply("crashed", error="its answer could not be read back")
+    if "error" in doc:
+        return Reply("missing" if doc.get("missing") else "error", error=str(doc["error"]))
+    observed = doc.get("observed")
+    return Reply("ok", value=doc.get("value"), observed=observed if isinstance(observed, dict) else {}, infos=infos)
+
+
+def _tail(path: str, n: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return (f"[first {size - n} bytes of output left out]\n" if size > n else "") + text
