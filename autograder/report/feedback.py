@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from autograder.grading.results import SubmissionResult
+from autograder.report.gradescope import check_line
 
 
 def markdown(result: SubmissionResult) -> str:
@@ -14,9 +15,7 @@ def markdown(result: SubmissionResult) -> str:
     out += [f"| {q.name} | {q.score:g} | {q.points:g} |" for q in result.questions]
     for q in result.questions:
         out += ["", f"## {q.name}: {q.score:g} / {q.points:g}", ""]
-        for c in q.checks:
-            mark = "✅" if c.passed else "❌"
-            out.append(f"- {mark} {c.name} ({c.earned:.3g} / {c.points:.3g})" + (f": {c.message}" if c.message else ""))
+        out += [f"- {check_line(c)}" for c in q.checks]
     if result.log.strip():
         out += ["", "## Output of your notebook while grading (last part)", "", "```", result.log.strip()[-4000:], "```"]
     return "\n".join(out) + "\n"

@@ -7,10 +7,16 @@ from autograder.grading.results import QuestionResult, SubmissionResult
 
 def question_output(q: QuestionResult) -> str:
     lines = [f"{q.name}: {q.score:g} / {q.points:g}"]
-    for c in q.checks:
-        mark = "passed" if c.passed else "failed"
-        lines.append(f"  [{mark}] {c.name} ({c.earned:.3g} / {c.points:.3g})" + (f": {c.message}" if c.message else ""))
+    lines += [f"  {check_line(c)}" for c in q.checks]
     return "\n".join(lines)
+
+
+def check_line(c) -> str:
+    """One check as a line: what passed (and its note), or why it failed."""
+    points = f"({c.earned:.3g} / {c.points:.3g})"
+    if c.passed:
+        return f"✅ {c.name} {points}" + (f": {c.message}" if c.message else "")
+    return f"❌ {c.message or c.name} {points}"
 
 
 def results_json(result: SubmissionResult, visibility: str = "after_published") -> dict:

@@ -25,6 +25,7 @@ from autograder.sandbox import codec
 
 @dataclass(frozen=True)
 class Limits:
+    startup_seconds: float = 60.0
     cell_seconds: float = 60.0
     notebook_seconds: float = 300.0
     call_seconds: float = 20.0
@@ -85,7 +86,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
             notes.append(f"cell {outcome.cell + 1} {outcome.describe()}; it was skipped and the notebook run again")
         elif outcome.request is not None:
             bad = requests[outcome.request]
-            replies[outcome.request] = Reply(outcome.kind, error=f"{bad.target} {outcome.describe()}")
+            replies[outcome.request] = Reply(outcome.kind, error=outcome.describe())
             for i in range(len(requests)):
                 if i not in replies and requests[i].group == bad.group:
                     replies[i] = Reply("skipped", error=f"not run: an earlier call of {bad.group} {outcome.describe()}")
@@ -128,6 +129,7 @@ def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir) -> None:
     _dump(os.path.join(job, "requests.json"), docs)
     _dump(os.path.join(job, "cells.json"), cells)
     _dump(os.path.join(job, "plan.json"), {"skip_cells": sorted(skipped_cells), "seed": 0, "threads": limits.threads})
+    os.makedirs(os.path.join(job, "tmp"))
     if data_dir:
         shutil.copytree(data_dir, os.path.join(job, "data"))
 
@@ -139,7 +141,7 @@ def _dump(path, obj) -> None:
 
 def _child_env(job: str, threads: int) -> dict:
     return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": job, "TMPDIR": job, "LANG": "C.UTF-8",
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": job, "TMPDIR": os.path.join(job, "tmp"), "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
         "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
         "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
@@ -169,50 +171,60 @@ def _watch(job: str, requests: list[Request], limits: Limits) -> _Outcome:
 
 
 def _follow(proc, read_end, requests, limits) -> _Outcome:
-    started = time.monotonic()
-    phase_start, cell, request, done = started, None, None, []
+    """Read the child's events until it finishes, dies or overruns the limit of what it is doing."""
+    started = phase_start = time.monotonic()
+    phase, cell, request, done = "startup", None, None, []
     buffer = b""
     while True:
         now = time.monotonic()
-        if request is not None:
-            allowed = requests[request].seconds or limits.call_seconds
-            deadline = phase_start + allowed
+        if phase == "cell":
+            deadline = min(phase_start + limits.cell_seconds, started + limits.notebook_seconds)
+        elif phase == "call":
+            deadline = phase_start + (requests[request].seconds or limits.call_seconds)
         else:
-            allowed = limits.cell_seconds
-            deadline = min(phase_start + allowed, started + limits.notebook_seconds)
+            deadline = phase_start + limits.startup_seconds
         if now >= deadline:
-            return _Outcome("timeout", done, cell if request is None else None, request, now - phase_start)
+            return _Outcome("timeout", done, cell if phase == "cell" else None,
+                            request if phase == "call" else None, now - phase_start)
         ready, _, _ = select.select([read_end], [], [], deadline - now)
         if not ready:
             continue
         chunk = os.read(read_end, 65536)
         if not chunk:
-            returncode = proc.wait()
-            return _Outcome("crashed", done, cell if request is None else None, request, returncode=returncode)
+            return _Outcome("crashed", done, cell if phase == "cell" else None,
+                            request if phase == "call" else None, returncode=proc.wait())
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            event = _parse_event(line)
+            event = _parse_event(line, len(requests))
             if "cell" in event:
-                cell, phase_start = int(event["cell"]), time.monotonic()
+                phase, cell, phase_start = "cell", int(event["cell"]), time.monotonic()
             elif "cells_done" in event:
-                cell = None
+                phase, phase_start = "startup", time.monotonic()  # loading the inputs
             elif "call" in event:
-                request, phase_start = int(event["call"]), time.monotonic()
+                phase, request, phase_start = "call", int(event["call"]), time.monotonic()
             elif "done" in event:
                 done.append(int(event["done"]))
-                request = None
+                phase, phase_start = "startup", time.monotonic()
             elif "finished" in event:
                 proc.wait()
                 return _Outcome("finished", done)
 
 
-def _parse_event(line: bytes) -> dict:
+def _parse_event(line: bytes, n_requests: int) -> dict:
+    """An event from the child, or {} for anything malformed (student code can write to the pipe too)."""
     try:
         event = json.loads(line)
     except ValueError:
         return {}
-    return event if isinstance(event, dict) else {}
+    if not isinstance(event, dict) or len(event) != 1:
+        return {}
+    ((key, value),) = event.items()
+    if key in ("cells_done", "finished"):
+        return event
+    if key in ("cell", "call", "done") and type(value) is int and value >= 0:
+        return event if key == "cell" or value < n_requests else {}
+    return {}
 
 
 def _kill_tree(proc) -> None:

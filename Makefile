@@ -1,0 +1,33 @@
+# Two commands on a fresh machine: `make demo` grades the bundled example submissions,
+# `make test` runs the whole test suite. Both set up the virtual environment on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test build verify clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -c "from autograder.data.mnist import ensure_mnist; print('MNIST subset at', ensure_mnist())"
+	touch $(STAMP)
+
+demo: setup
+	$(PY) -m autograder grade --assignment hw1 examples/hw1 --output out/demo-hw1
+
+test: setup
+	$(PY) -m pytest -q
+
+build: setup
+	$(PY) -m autograder build
+
+verify: setup
+	$(PY) -m autograder verify
+
+clean:
+	rm -rf out dist
