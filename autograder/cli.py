@@ -16,9 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     build = sub.add_parser("build", help="make the student template, the solutions and the autograder zip from each master notebook")
     build.add_argument("--check", action="store_true", help="change nothing; fail if the committed notebooks differ from a fresh build")
     build.add_argument("--assignment", choices=NAMES, action="append", help="only this assignment (repeatable); default: all")
+    build.add_argument("--root", default=None, help="the repository to build in (default: the one holding this package)")
 
     verify = sub.add_parser("verify", help="prove that each solution scores 100 and each untouched template 0")
     verify.add_argument("--assignment", choices=NAMES, action="append", help="only this assignment (repeatable); default: all")
+    verify.add_argument("--root", default=None, help="the repository whose notebooks to grade (default: the one holding this package)")
 
     grade = sub.add_parser("grade", help="grade notebooks (files or folders) and write final_grades.csv, results and feedback")
     grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder searched for *.ipynb")
@@ -36,9 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.build import commands
 
     assignments = args.assignment or list(NAMES)
+    root = os.path.abspath(args.root or commands.ROOT)
     if args.command == "build":
-        return commands.build(assignments, check=args.check)
-    return commands.verify(assignments)
+        return commands.build(assignments, check=args.check, root=root)
+    return commands.verify(assignments, root=root)
 
 
 def _grade(args) -> int:

@@ -1,0 +1,75 @@
+"""The instructor's commands: build reproduces the committed notebooks, verify proves 100 and 0."""
+
+import shutil
+import subprocess
+import sys
+import zipfile
+
+from pathlib import Path
+
+import pytest
+
+from autograder.build import package
+
+ROOT = Path(package.ROOT)
+
+
+def autograder(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def copy_of_repo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("repo")
+    for folder in ("assignments", "student_template", "solutions"):
+        shutil.copytree(ROOT / folder, root / folder)
+    return root
+
+
+def test_committed_notebooks_match_the_master():
+    done = autograder("build", "--check")
+    assert done.returncode == 0, done.stderr
+
+
+def test_two_builds_write_identical_files(copy_of_repo):
+    first = autograder("build", "--root", str(copy_of_repo))
+    assert first.returncode == 0, first.stderr
+    files = ("student_template/hw1.ipynb", "solutions/hw1.ipynb", "dist/hw1-autograder.zip")
+    before = {f: (copy_of_repo / f).read_bytes() for f in files}
+    assert autograder("build", "--root", str(copy_of_repo)).returncode == 0
+    assert {f: (copy_of_repo / f).read_bytes() for f in files} == before
+
+
+def test_check_names_a_stale_template(copy_of_repo):
+    template = copy_of_repo / "student_template/hw1.ipynb"
+    template.write_text(template.read_text().replace("Homework 1", "Homework one", 1))
+    done = autograder("build", "--check", "--root", str(copy_of_repo))
+    assert done.returncode == 1
+    stale = done.stderr.splitlines()[-1]
+    assert "student_template/hw1.ipynb" in stale and "solutions" not in stale
+
+
+def test_the_zip_carries_the_plugin_and_the_package(copy_of_repo):
+    autograder("build", "--root", str(copy_of_repo))
+    with zipfile.ZipFile(copy_of_repo / "dist/hw1-autograder.zip") as z:
+        names = z.namelist()
+        config = z.read("otter_config.json").decode()
+        environment = z.read("environment.yml").decode()
+    assert "autograder.otter_plugin.GradingPlugin" in config
+    wheel = next(n for n in names if n.endswith(".whl"))
+    assert f"/autograder/source/{wheel}" in environment and "torch==2.14.1" in environment
+    assert {f"tests/q{i}.py" for i in range(1, 12)} <= set(names)
+
+
+def test_verify_proves_solution_100_and_template_0():
+    done = autograder("verify")
+    assert done.returncode == 0, done.stderr
+    assert "solutions/hw1.ipynb scored 100/100" in done.stdout
+    assert "student_template/hw1.ipynb scored 0/100" in done.stdout
+
+
+def test_verify_fails_when_the_template_gives_points(copy_of_repo):
+    shutil.copy(copy_of_repo / "solutions/hw1.ipynb", copy_of_repo / "student_template/hw1.ipynb")
+    done = autograder("verify", "--root", str(copy_of_repo))
+    assert done.returncode == 1
+    assert "FAILED student_template/hw1.ipynb q1" in done.stderr
