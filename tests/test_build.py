@@ -1,21 +1,10 @@
 """The instructor's commands: build reproduces the committed notebooks, verify proves 100 and 0."""
 
 import shutil
-import subprocess
-import sys
 import zipfile
 
-from pathlib import Path
-
 import pytest
-
-from autograder.build import package
-
-ROOT = Path(package.ROOT)
-
-
-def autograder(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True)
+from conftest import ROOT, autograder
 
 
 @pytest.fixture(scope="module")

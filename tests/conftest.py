@@ -1,0 +1,37 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def autograder(*args, cwd=ROOT):
+    """The CLI as a user types it: ``python -m autograder ARGS``."""
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def hw1_zip(tmp_path_factory):
+    """The autograder zip, built from the master the way ``build`` builds it."""
+    from autograder.build.commands import assemble
+    from autograder.build.package import repack
+
+    folder = tmp_path_factory.mktemp("zip")
+    made = assemble("hw1", str(folder / "assign"))
+    repack(made["zip"], str(folder / "hw1-autograder.zip"))
+    return folder / "hw1-autograder.zip"
+
+
+def otter_run(zip_path, notebook, out_dir):
+    """Grade one notebook as Gradescope does: ``otter run`` with the zip; returns results.json."""
+    import json
+
+    otter = Path(sys.executable).parent / "otter"
+    done = subprocess.run([str(otter), "run", "--no-logo", "-a", str(zip_path), "-o", str(out_dir), str(notebook)],
+                          cwd=out_dir, capture_output=True, text=True, env=dict(os.environ))
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(Path(out_dir) / "results.json") as f:
+        return json.load(f)
