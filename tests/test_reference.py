@@ -4,7 +4,7 @@ import torch
 from torchvision import datasets, transforms
 
 from autograder.data.mnist import ensure_mnist
-from autograder.homeworks import hw1
+from autograder.homeworks import hw1, mnist
 from autograder.homeworks.hw1 import reference as ref
 
 
@@ -21,7 +21,7 @@ def test_reference_images_equal_totensor_then_normalize():
     root = ensure_mnist()
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     data = datasets.MNIST(root, train=False, download=False, transform=transform)
-    images, _ = ref.load_mnist_test(root)
+    images, _ = mnist.test_set()
     assert torch.equal(images, torch.stack([data[i][0].reshape(-1) for i in range(len(data))]))
 
 
@@ -34,7 +34,7 @@ def test_all_images_shuffled_when_more_are_asked_than_exist():
 def test_q11_bar_is_the_reference_accuracy_minus_two_points():
     split = ref.load_mnist_odd_even(ensure_mnist(), hw1.Q11_SAMPLES, hw1.Q11_VAL, hw1.Q11_SEED)
     w, b, _ = ref.train_logistic(*split)
-    assert round(ref.accuracy(*hw1.test_images(), w, b), 3) == hw1.Q11_REFERENCE_ACCURACY
+    assert round(ref.accuracy(*mnist.test_set(), w, b), 3) == hw1.Q11_REFERENCE_ACCURACY
     assert hw1.Q11_BAR == round(hw1.Q11_REFERENCE_ACCURACY - 0.02, 3)
 
 
@@ -61,3 +61,52 @@ SNIPPETS = {  # the lecture's code, as the notebook shows it
 
 def test_q8_truth_is_what_the_pinned_torch_does():
     assert {k: outcome(s) for k, s in SNIPPETS.items()} == hw1.Q8_TRUTH
+
+
+def autograd_gradients(loss, *params):
+    leaves = [p.detach().clone().requires_grad_(True) for p in params]
+    return torch.autograd.grad(loss(*leaves), leaves)
+
+
+def test_hw1_reference_gradients_equal_autograd():
+    g = torch.Generator().manual_seed(0)
+    X, y, w, b = torch.randn(30, 4, generator=g, dtype=torch.float64), (torch.rand(30, generator=g) < 0.5).double(), \
+        torch.randn(4, generator=g, dtype=torch.float64), torch.randn(1, generator=g, dtype=torch.float64)
+    (gw,) = autograd_gradients(lambda w_: ref.least_squares_loss(X, y, w_), w)
+    assert torch.allclose(ref.least_squares_grad(X, y, w), gw)
+    gw, gb = autograd_gradients(lambda w_, b_: ref.logistic_loss(X, y, w_, b_), w, b)
+    mw, mb = ref.logistic_grad(X, y, w, b)
+    assert torch.allclose(mw, gw) and torch.allclose(mb, gb) and mb.shape == (1,)
+    (gx,) = autograd_gradients(lambda x_: ref.f(x_).sum(), X)
+    assert torch.allclose(ref.df(X), gx)
+
+
+def test_hw2_reference_backprop_equals_autograd():
+    from autograder.homeworks.hw2 import reference as ref2
+
+    g = torch.Generator().manual_seed(1)
+    X = torch.randn(25, 6, generator=g, dtype=torch.float64)
+    params = [torch.randn(*s, generator=g, dtype=torch.float64) for s in ((7, 6), (7,), (7,), (1,))]
+    for loss, manual, y in ((ref2.mse_loss, ref2.mlp_grads, torch.randn(25, generator=g, dtype=torch.float64)),
+                            (ref2.bce_loss, ref2.classifier_grads, (torch.rand(25, generator=g) < 0.5).double())):
+        expected = autograd_gradients(lambda *p: loss(X, y, *p), *params)
+        got = manual(X, y, *params)
+        for key, e in zip(("W1", "b1", "w2", "b2"), expected):
+            assert torch.allclose(got[key], e), key
+    x = torch.randn(9, generator=g, dtype=torch.float64)
+    (gx,) = autograd_gradients(lambda x_: (torch.tanh(x_) * x).sum(), x)
+    assert torch.allclose(ref2.tanh_vjp(x, x), gx)
+
+
+def test_q12_bar_is_the_reference_accuracy_minus_two_points():
+    from autograder.homeworks import hw2
+    from autograder.homeworks.hw2 import reference as ref2
+
+    split = mnist.split(hw2.Q12_SAMPLES, hw2.Q12_VAL, hw2.Q12_SEED)
+    torch.manual_seed(hw2.Q12_SEED)
+    model = ref2.SimpleNN()
+    ref2.train_model(model, *split)
+    X_test, y_test = mnist.test_set()
+    with torch.no_grad():
+        assert round(ref2.accuracy(model(X_test), y_test), 3) == hw2.Q12_REFERENCE_ACCURACY
+    assert hw2.Q12_BAR == round(hw2.Q12_REFERENCE_ACCURACY - 0.02, 3)

@@ -8,6 +8,8 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+import torch
+
 from autograder.grading.grade import grade
 from autograder.grading.results import SubmissionResult
 from autograder.homeworks import Homework
@@ -43,6 +45,8 @@ def grade_all(files: list[str], homework: Homework, out: str, jobs: int, limits:
               progress=sys.stderr) -> list[SubmissionResult]:
     os.makedirs(os.path.join(out, "results"), exist_ok=True)
     os.makedirs(os.path.join(out, "feedback"), exist_ok=True)
+    if jobs > 1:  # the parent's own torch work (references, gradcheck) must not oversubscribe the cores
+        torch.set_num_threads(1)
     names = unique_names(files)
     results: list[SubmissionResult | None] = [None] * len(files)
     started = time.monotonic()

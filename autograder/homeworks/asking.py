@@ -12,6 +12,7 @@ from autograder.grading.results import Check
 from autograder.sandbox.runner import Reply, Request
 
 DTYPES = (torch.float32, torch.float64)
+METRIC_KEYS = ("iterations", "train_loss", "train_acc", "val_loss", "val_acc")
 
 
 def generator(rng: random.Random) -> torch.Generator:
@@ -36,19 +37,23 @@ def shape_of(*tensors: torch.Tensor) -> str:
 
 
 class Asks:
-    """Collects the requests of one question; each ``call`` returns the index of its reply."""
+    """Collects the requests of one question; each returns the index of its reply."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.requests: list[Request] = []
 
-    def call(self, target: str, *args, seconds: float | None = None, **kwargs) -> int:
-        self.requests.append(Request("call", target, args, kwargs, seed=self.rng.randrange(2**31), seconds=seconds))
+    def probe(self, probe: str, target: str, *args, seconds: float | None = None, seed: int | None = None, **kwargs) -> int:
+        """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas)."""
+        seed = self.rng.randrange(2**31) if seed is None else seed
+        self.requests.append(Request(probe, target, args, kwargs, seed=seed, seconds=seconds))
         return len(self.requests) - 1
 
+    def call(self, target: str, *args, seconds: float | None = None, **kwargs) -> int:
+        return self.probe("call", target, *args, seconds=seconds, **kwargs)
+
     def value(self, target: str) -> int:
-        self.requests.append(Request("value", target))
-        return len(self.requests) - 1
+        return self.probe("value", target)
 
 
 def tensor_problem(reply: Reply, expected: torch.Tensor, dtype: torch.dtype, what: str,
@@ -91,3 +96,30 @@ def autograd_problem(reply: Reply, what: str) -> str | None:
 
 def is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def trajectory_problem(metrics: dict, expected: dict, data, what) -> str | None:
+    """Why training metrics leave the reference trajectory on ``data`` (X_train, y_train, X_val, y_val), or None.
+
+    Losses agree to rtol 1e-4 (float32 and float64 work both pass); accuracies may differ by two images.
+    """
+    missing = [k for k in METRIC_KEYS if k not in metrics]
+    if missing:
+        return f"{what}: metrics lacks the keys {', '.join(missing)}"
+    for key in METRIC_KEYS:
+        got = metrics[key]
+        if not isinstance(got, list) or not all(is_number(v) for v in got):
+            return f"{what}: metrics[{key!r}] must be a list of Python floats (use .item())"
+        if len(got) != len(expected[key]):
+            return f"{what}: metrics[{key!r}] has {len(got)} entries, expected {len(expected[key])} (one per logged step, step % log_every == 0)"
+    if [int(v) for v in metrics["iterations"]] != expected["iterations"]:
+        return f"{what}: metrics['iterations'] should list the logged steps 0, log_every, 2*log_every, ..."
+    for key, n in (("train_loss", 0), ("val_loss", 0), ("train_acc", data[0].shape[0]), ("val_acc", data[2].shape[0])):
+        got, want = torch.tensor(metrics[key], dtype=torch.float64), torch.tensor(expected[key], dtype=torch.float64)
+        allowed = 2.0 / n + 1e-9 if n else 1e-5 + 1e-4 * want.abs()
+        off = (got - want).abs() > allowed
+        if bool(off.any()):
+            first = int(off.nonzero()[0])
+            return (f"{what}: metrics[{key!r}] leaves the reference trajectory at logged step "
+                    f"{expected['iterations'][first]} (off by {float((got - want).abs()[first]):.3g})")
+    return None

@@ -33,15 +33,17 @@ def install_backward_counter() -> None:
 
 
 def answer(namespace: dict, request: dict, tensors: dict) -> dict:
+    """Run one request's probe on the notebook names it targets (one name, or several joined by commas)."""
     probe = PROBES[request["probe"]]
-    target = request["target"]
-    if target not in namespace:
-        return {"error": f"NameError: {target!r} is not defined in the notebook", "missing": True}
+    names = request["target"].split(",")
+    for name in names:
+        if name not in namespace:
+            return {"error": f"NameError: {name!r} is not defined in the notebook", "missing": True}
     try:
         fresh = _FreshCopies(tensors)
         args = codec.decode(request["args"], fresh, {}, 0)
         kwargs = codec.decode(request["kwargs"], fresh, {}, 0)
-        return probe(namespace[target], args, kwargs)
+        return probe(*[namespace[n] for n in names], *args, **kwargs)
     except BaseException as e:  # the student's exception is an answer too
         return {"error": _describe(e)}
 
@@ -66,7 +68,7 @@ def _describe(e: BaseException) -> str:
     return f"{text} (in {where})" if where else text
 
 
-def call(fn, args, kwargs) -> dict:
+def call(fn, *args, **kwargs) -> dict:
     """Call ``fn(*args, **kwargs)`` and observe backward passes and changes to tensor arguments."""
     global _backward_calls
     import torch
@@ -87,9 +89,131 @@ def call(fn, args, kwargs) -> dict:
     return {"value": value, "observed": observed}
 
 
-def value(obj, args, kwargs) -> dict:
+def value(obj) -> dict:
     """The value bound to a name (for answers that are data, not functions)."""
     return {"value": obj, "observed": {}}
 
 
-PROBES = {"call": call, "value": value}
+def vjp(function_class, x, grad_outputs) -> dict:
+    """A custom ``autograd.Function`` applied to a fresh leaf ``x``: its output, and its
+    vector-Jacobian product for each of ``grad_outputs`` (what gradcheck builds the Jacobian from)."""
+    global _backward_calls
+    import torch
+
+    observed = {"is_function": isinstance(function_class, type) and issubclass(function_class, torch.autograd.Function)}
+    x = x.detach().clone().requires_grad_(True)
+    out = function_class.apply(x)
+    _backward_calls = 0
+    products = [torch.autograd.grad(out, x, g, retain_graph=True)[0] for g in grad_outputs]
+    observed["backward_calls_inside"] = _backward_calls - len(grad_outputs)
+    return {"value": {"forward": out, "vjps": products}, "observed": observed}
+
+
+def update(fn, values, grads, alpha) -> dict:
+    """``fn(params, alpha)`` on fresh leaves whose ``.grad`` is set; what became of those same objects."""
+    params = [v.clone().requires_grad_(True) for v in values]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    originals = list(params)
+    returned = fn(params, alpha)
+    observed = {
+        "returned_none": returned is None,
+        "grads_cleared": all(p.grad is None or not bool(p.grad.any()) for p in originals),
+        "leaves": all(p.is_leaf and p.requires_grad for p in originals),
+    }
+    return {"value": [p.detach() for p in originals], "observed": observed}
+
+
+def _network(state: dict):
+    """A two-layer tanh network (``fc1``, ``fc2``) holding the given weights, built here, not by the student."""
+    import torch
+
+    class Network(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            (hidden, n_features), outputs = state["fc1.weight"].shape, state["fc2.weight"].shape[0]
+            self.fc1 = torch.nn.Linear(n_features, hidden, dtype=state["fc1.weight"].dtype)
+            self.fc2 = torch.nn.Linear(hidden, outputs, dtype=state["fc1.weight"].dtype)
+
+        def forward(self, x):
+            return self.fc2(torch.tanh(self.fc1(x)))
+
+    model = Network()
+    model.load_state_dict(state)
+    return model
+
+
+def evaluate(fn, state, X) -> dict:
+    """``fn(model, X)`` with a network built here; records whether gradient mode was on in its forward."""
+    import torch
+
+    model = _network(state)
+    modes = []
+    model.register_forward_pre_hook(lambda module, inputs: modes.append(torch.is_grad_enabled()))
+    value = fn(model, X)
+    return {"value": value, "observed": {"forward_grad_modes": modes}}
+
+
+def module(cls, X, **init) -> dict:
+    """Build ``cls(**init)`` and run it on ``X``: its output, its weights and its layers' types."""
+    import torch
+
+    model = cls(**init)
+    observed = {"is_module": isinstance(model, torch.nn.Module)}
+    if not observed["is_module"]:
+        return {"value": None, "observed": observed}
+    observed["layers"] = {name: type(layer).__name__ for name, layer in model.named_children()}
+    return {"value": {"output": model(X), "state": dict(model.state_dict())}, "observed": observed}
+
+
+def train(fn, state, *args, **kwargs) -> dict:
+    """``fn(model, *args)`` on a network built here: its return value, the weights it left in that
+    same model, whether the model kept its parameter objects, and how many torch.optim optimizers were made."""
+    import torch
+
+    created = []
+    original_init = torch.optim.Optimizer.__init__
+
+    def counting_init(self, *a, **k):
+        created.append(type(self).__name__)
+        original_init(self, *a, **k)
+
+    model = _network(state)
+    before = list(model.parameters())
+    torch.optim.Optimizer.__init__ = counting_init
+    try:
+        returned = fn(model, *args, **kwargs)
+    finally:
+        torch.optim.Optimizer.__init__ = original_init
+    after = list(model.parameters())
+    observed = {"same_parameters": len(before) == len(after) and all(a is b for a, b in zip(before, after)),
+                "optimizers": created}
+    return {"value": {"returned": returned, "state": dict(model.state_dict())}, "observed": observed}
+
+
+def train_fresh(cls, fn, *args, **kwargs) -> dict:
+    """Build the notebook's own ``cls()`` (after the request's seed) and train it with ``fn``; its weights."""
+    model = cls()
+    fn(model, *args, **kwargs)
+    return {"value": {"state": dict(model.state_dict())}, "observed": {}}
+
+
+def figure(fn, *args) -> dict:
+    """Call a plotting function; report whether it returned a Figure, and each axis's lines as data."""
+    import numpy as np
+    from matplotlib import pyplot
+    from matplotlib.figure import Figure
+
+    fig = fn(*args)
+    if not isinstance(fig, Figure):
+        return {"value": None, "observed": {"is_figure": False, "type": type(fig).__name__}}
+    axes = [[{"label": str(line.get_label()),
+              "x": np.asarray(line.get_xdata(), dtype=float).tolist(),
+              "y": np.asarray(line.get_ydata(), dtype=float).tolist()} for line in ax.get_lines()]
+            for ax in fig.axes]
+    pyplot.close(fig)
+    return {"value": axes, "observed": {"is_figure": True}}
+
+
+PROBES = {"call": call, "value": value, "vjp": vjp, "update": update, "evaluate": evaluate, "module": module,
+          "train": train, "train_fresh": train_fresh, "figure": figure}

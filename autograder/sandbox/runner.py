@@ -83,7 +83,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
             break
         if outcome.cell is not None:
             skipped_cells.add(outcome.cell)
-            notes.append(f"cell {outcome.cell + 1} {outcome.describe()}; it was skipped and the notebook run again")
+            notes.append(f"{_cell_label(cells, outcome.cell)} {outcome.describe()}; it was skipped and the notebook run again")
         elif outcome.request is not None:
             bad = requests[outcome.request]
             replies[outcome.request] = Reply(outcome.kind, error=outcome.describe())
@@ -96,6 +96,11 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     for i in range(len(requests)):
         replies.setdefault(i, Reply("skipped", error="not run: the notebook could not be run to this point"))
     return Execution([replies[i] for i in range(len(requests))], notes, log, starts)
+
+
+def _cell_label(cells: list[str], index: int) -> str:
+    first = next((line.strip() for line in cells[index].splitlines() if line.strip()), "")
+    return f"code cell {index + 1} ({first[:60]!r})"
 
 
 @dataclass

@@ -6,21 +6,20 @@ time from the homework's seed, at sizes other than the notebook's, in float32 an
 
 from __future__ import annotations
 
-import functools
 import random
 
 import torch
 
-from autograder.data.mnist import ensure_mnist
 from autograder.grading import compare
 from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, autograd_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
+    DTYPES, Asks, autograd_problem, trajectory_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
     tensor_problem, uniform,
 )
 from autograder.homeworks.hw1 import reference as ref
+from autograder.homeworks.mnist import split, test_set
 
 TRAIN_SECONDS = 120.0
 
@@ -238,11 +237,6 @@ def q8(rng: random.Random) -> Plan:
     return Plan(ask.requests, score)
 
 
-@functools.lru_cache(maxsize=8)
-def _split(n_samples: int, n_val: int, seed: int):
-    return ref.load_mnist_odd_even(ensure_mnist(), n_samples, n_val, seed)
-
-
 def q9(rng: random.Random) -> Plan:
     ask = Asks(rng)
     calls = [(rng.randint(300, 900), rng.randint(50, 200), rng.randrange(10**6)), (5000, rng.randint(300, 600), rng.randrange(10**6))]
@@ -252,7 +246,7 @@ def q9(rng: random.Random) -> Plan:
         checks = []
         for (n, n_val, seed), i in asked:
             what = f"load_mnist_odd_even(root, n_samples={n}, n_val={n_val}, seed={seed})"
-            checks.append(check(what, 1, _split_problem(r[i], _split(n, n_val, seed), what)))
+            checks.append(check(what, 1, _split_problem(r[i], split(n, n_val, seed), what)))
         return checks
 
     return Plan(ask.requests, score)
@@ -270,19 +264,16 @@ def _split_problem(reply, expected, what) -> str | None:
     return None
 
 
-METRIC_KEYS = ("iterations", "train_loss", "train_acc", "val_loss", "val_acc")
-
-
 def q10(rng: random.Random) -> Plan:
     ask = Asks(rng)
-    split = _split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
+    data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
     settings = {"alpha": rng.choice([0.02, 0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
-    manual = ask.call("train_logistic", *split, **settings, use_autograd=False, seconds=TRAIN_SECONDS)
-    auto = ask.call("train_logistic", *split, **settings, use_autograd=True, seconds=TRAIN_SECONDS)
+    manual = ask.call("train_logistic", *data, **settings, use_autograd=False, seconds=TRAIN_SECONDS)
+    auto = ask.call("train_logistic", *data, **settings, use_autograd=True, seconds=TRAIN_SECONDS)
 
     def score(r):
-        expected = ref.train_logistic(*split, **settings)
-        where = (f"on the grader's split ({split[0].shape[0]} train, {split[2].shape[0]} val images; "
+        expected = ref.train_logistic(*data, **settings)
+        where = (f"on the grader's split ({data[0].shape[0]} train, {data[2].shape[0]} val images; "
                  f"alpha={settings['alpha']}, n_steps={settings['n_steps']}, log_every={settings['log_every']})")
         checks = []
         for label, i, autograd in (("manual path", manual, False), ("autograd path", auto, True)):
@@ -295,7 +286,7 @@ def q10(rng: random.Random) -> Plan:
                     problem = f"{what} ran no backward pass: with use_autograd=True the gradient must come from backward()"
                 elif not autograd and ran > 0:
                     problem = f"{what} ran a backward pass: with use_autograd=False the step must use logistic_grad"
-            metrics_problem = problem or _trajectory_problem(reply.value[2], expected[2], split, what)
+            metrics_problem = problem or trajectory_problem(reply.value[2], expected[2], data, what)
             checks.append(check(f"{label} trajectory", 8, metrics_problem))
             weights_problem = problem or _final_weights_problem(reply, expected, what)
             checks.append(check(f"{label} final w and b", 4, weights_problem))
@@ -309,29 +300,6 @@ def _returned_triple_problem(value, what) -> str | None:
         return f"{what} returned {type(value).__name__}, expected the tuple (w, b, metrics)"
     if not isinstance(value[2], dict):
         return f"{what}: metrics is a {type(value[2]).__name__}, expected a dict"
-    return None
-
-
-def _trajectory_problem(metrics: dict, expected: dict, split, what) -> str | None:
-    missing = [k for k in METRIC_KEYS if k not in metrics]
-    if missing:
-        return f"{what}: metrics lacks the keys {', '.join(missing)}"
-    for key in METRIC_KEYS:
-        got = metrics[key]
-        if not isinstance(got, list) or not all(is_number(v) for v in got):
-            return f"{what}: metrics[{key!r}] must be a list of Python floats (use .item())"
-        if len(got) != len(expected[key]):
-            return f"{what}: metrics[{key!r}] has {len(got)} entries, expected {len(expected[key])} (one per logged step, step % log_every == 0)"
-    if [int(v) for v in metrics["iterations"]] != expected["iterations"]:
-        return f"{what}: metrics['iterations'] should list the logged steps 0, log_every, 2*log_every, ..."
-    for key, n in (("train_loss", 0), ("val_loss", 0), ("train_acc", split[0].shape[0]), ("val_acc", split[2].shape[0])):
-        got, want = torch.tensor(metrics[key], dtype=torch.float64), torch.tensor(expected[key], dtype=torch.float64)
-        allowed = 2.0 / n + 1e-9 if n else 1e-5 + 1e-4 * want.abs()
-        off = (got - want).abs() > allowed
-        if bool(off.any()):
-            first = int(off.nonzero()[0])
-            return (f"{what}: metrics[{key!r}] leaves the reference trajectory at logged step "
-                    f"{expected['iterations'][first]} (off by {float((got - want).abs()[first]):.3g})")
     return None
 
 
@@ -349,7 +317,7 @@ def _final_weights_problem(reply, expected, what) -> str | None:
 
 def q11(rng: random.Random) -> Plan:
     ask = Asks(rng)
-    X_train, y_train, X_val, y_val = _split(Q11_SAMPLES, Q11_VAL, Q11_SEED)
+    X_train, y_train, X_val, y_val = split(Q11_SAMPLES, Q11_VAL, Q11_SEED)
     i = ask.call("train_logistic", X_train, y_train, X_val, y_val, seconds=TRAIN_SECONDS)
 
     def score(r):
@@ -361,7 +329,7 @@ def q11(rng: random.Random) -> Plan:
             if not (isinstance(w, torch.Tensor) and isinstance(b, torch.Tensor) and tuple(w.shape) == (784,) and tuple(b.shape) == (1,)):
                 problem = f"{what} must return w of shape (784,) and b of shape (1,)"
             else:
-                accuracy = ref.accuracy(*test_images(), w.detach().float(), b.detach().float())
+                accuracy = ref.accuracy(*test_set(), w.detach().float(), b.detach().float())
                 if accuracy < Q11_BAR:
                     problem = (f"accuracy on the 1,000 test images the function never saw: {accuracy:.1%}, "
                                f"below the bar of {Q11_BAR:.1%} (the reference reaches {Q11_REFERENCE_ACCURACY:.1%})")
@@ -370,11 +338,6 @@ def q11(rng: random.Random) -> Plan:
         return [Check("test accuracy", 1, False, problem)]
 
     return Plan(ask.requests, score)
-
-
-@functools.lru_cache(maxsize=1)
-def test_images():
-    return ref.load_mnist_test(ensure_mnist())
 
 
 HOMEWORK = Homework("hw1", [

@@ -1,0 +1,417 @@
+"""hw2, neural networks and backprop: what each question asks of the notebook and how it is judged.
+
+The contract is ASSIGNMENTS.md; the standard is :mod:`.reference`. Inputs are drawn at grading
+time from the homework's seed, at sizes other than the notebook's, in float32 and float64.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from autograder.grading import compare
+from autograder.grading.compare import check
+from autograder.grading.results import Check
+from autograder.homeworks import Homework, Plan, Question
+from autograder.homeworks.asking import (
+    DTYPES, Asks, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
+    trajectory_problem,
+)
+from autograder.homeworks.hw2 import reference as ref
+from autograder.homeworks.mnist import split, test_set
+
+TRAIN_SECONDS = 180.0
+PARAMETERS = ("W1", "b1", "w2", "b2")
+
+# q12: the fixed split and seed the accuracy bar was measured on, and the bar (reference minus 2 points).
+Q12_SEED, Q12_SAMPLES, Q12_VAL = 1234, 4000, 1000
+Q12_REFERENCE_ACCURACY = 0.908
+Q12_BAR = round(Q12_REFERENCE_ACCURACY - 0.02, 3)
+
+
+def _network_inputs(rng: random.Random, dtype, classifier: bool):
+    n, d, h = rng.randint(5, 40), rng.randint(2, 8), rng.randint(3, 10)
+    X = randn(rng, n, d, dtype=dtype)
+    params = (randn(rng, h, d, dtype=dtype), randn(rng, h, dtype=dtype), randn(rng, h, dtype=dtype), randn(rng, 1, dtype=dtype))
+    y = (torch.rand(n, generator=torch.Generator().manual_seed(rng.randrange(2**31))) < 0.5).to(dtype) if classifier \
+        else randn(rng, n, dtype=dtype)
+    return X, y, params
+
+
+def q1(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = [_network_inputs(rng, dtype, False) for dtype in DTYPES]
+    asked = [(X, params, ask.call("mlp_forward", X, *params)) for X, _, params in cases]
+
+    def score(r):
+        checks = []
+        for X, params, i in asked:
+            what = f"mlp_forward for X, W1, b1, w2, b2 of shapes {shape_of(X, *params)}"
+            expected = ref.mlp_forward(X.double(), *(p.double() for p in params))
+            checks.append(check(f"predictions {short(X.dtype)}", 1, tensor_problem(r[i], expected, X.dtype, what)))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
+    """q2 and q4: every gradient of the dict, both dtypes, then gradcheck of the float64 ones against ``loss``."""
+
+    def plan(rng: random.Random) -> Plan:
+        ask = Asks(rng)
+        cases = [_network_inputs(rng, dtype, classifier) for dtype in DTYPES]
+        asked = [(X, y, params, ask.call(name, X, y, *params)) for X, y, params in cases]
+
+        def score(r):
+            if violation := manual_violation(r, {i: name for *_, i in asked}):
+                return violation
+            checks = []
+            for X, y, params, i in asked:
+                dtype, reply = X.dtype, r[i]
+                at = f"for X, y, W1, b1, w2, b2 of shapes {shape_of(X, y, *params)}"
+                point = [t.double() for t in (X, y, *params)]
+                expected = gradients(*point)
+                problem = compare.reply_problem(reply, f"{name} {at}")
+                if problem is None and not isinstance(reply.value, dict):
+                    problem = f"{name} {at} returned {type(reply.value).__name__}, expected a dict with keys {', '.join(PARAMETERS)}"
+                for key in PARAMETERS:
+                    what = f"{name}(...)[{key!r}] {at}"
+                    key_problem = problem or (f"{what}: missing" if key not in reply.value else None)
+                    key_problem = key_problem or tensor_problem(reply_item(reply, key), expected[key], dtype, what)
+                    checks.append(check(f"{key} {short(dtype)}", 1, key_problem))
+                if dtype == torch.float64:
+                    passed = all(c.passed for c in checks[-4:])
+                    gradcheck = None if not passed else compare.gradcheck_with(
+                        lambda *p: loss(point[0], point[1], *p), tuple(point[2:]), tuple(reply.value[k] for k in PARAMETERS))
+                    checks.append(check("gradcheck", 2, "the gradients above are wrong" if not passed else gradcheck))
+            return checks
+
+        return Plan(ask.requests, score)
+
+    return plan
+
+
+def reply_item(reply, key):
+    """One entry of a dict reply, as a reply of its own (so the tensor checks apply to it)."""
+    from autograder.sandbox.runner import Reply
+
+    return Reply("ok", value=reply.value[key], infos=reply.infos)
+
+
+q2 = _manual_network_gradients("mlp_grads", ref.mse_loss, ref.mlp_grads, classifier=False)
+q4 = _manual_network_gradients("classifier_grads", ref.bce_loss, ref.classifier_grads, classifier=True)
+
+
+def q3(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = []
+    for dtype in DTYPES:
+        x = randn(rng, *rng.choice([(rng.randint(2, 30),), (rng.randint(2, 5), rng.randint(2, 5))]), dtype=dtype, scale=2.0)
+        outputs = [randn(rng, *x.shape, dtype=dtype), randn(rng, *x.shape, dtype=dtype), torch.ones_like(x)]
+        cases.append((x, outputs, ask.probe("vjp", "Tanh", x, outputs)))
+
+    def score(r):
+        for *_, i in cases:
+            reply = r[i]
+            if reply.status == "ok" and not reply.observed.get("is_function"):
+                return [Check("Tanh", 1, False, "Tanh must be a subclass of torch.autograd.Function, used as Tanh.apply(x)")]
+            if reply.status == "ok" and reply.observed.get("backward_calls_inside", 0) > 0:
+                return [Check("manual backward", 1, False, "Tanh.backward ran a backward pass (autograd) itself: it must "
+                                                          "compute the gradient by hand, from the saved output; this question scores 0")]
+        checks = []
+        for x, outputs, i in cases:
+            reply, dtype, at = r[i], x.dtype, f"for x of shape {shape_of(x)}"
+            problem = compare.reply_problem(reply, f"Tanh.apply(x) {at}")
+            forward = problem or tensor_problem(reply_item(reply, "forward"), torch.tanh(x.double()), dtype, f"Tanh.apply(x) {at}")
+            checks.append(check(f"forward {short(dtype)}", 1, forward))
+            for n, g in enumerate(outputs):
+                what = f"the gradient Tanh.backward gives {at} and a{' ones' if n == 2 else ' random'} grad_output"
+                got = None if problem else reply.value["vjps"][n]
+                vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype, *compare.tolerances(dtype), what)
+                checks.append(check(f"backward {short(dtype)} #{n + 1}", 1, vjp))
+            if dtype == torch.float64:
+                passed = all(c.passed for c in checks[-4:])
+                checks.append(check("gradcheck", 2, "the values above are wrong" if not passed else
+                                    compare.gradcheck_with(torch.tanh, (x,), (reply.value["vjps"][2],))))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def q5(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = [(rng.randint(2, 30), rng.randint(2, 20), rng.randrange(10**6)) for _ in range(2)]
+    asked = [(c, ask.call("fix_leaf_init", *c)) for c in cases]
+
+    def score(r):
+        checks = []
+        for (d_in, d_hidden, seed), i in asked:
+            reply = r[i]
+            what = f"fix_leaf_init({d_in}, {d_hidden}, seed={seed})"
+            problem = compare.reply_problem(reply, what)
+            if problem is None and not (isinstance(reply.value, (list, tuple)) and len(reply.value) == 4):
+                problem = f"{what} returned {type(reply.value).__name__}, expected the list [W1, b1, W2, b2]"
+            expected = ref.leaf_init(d_in, d_hidden, seed)
+            values = problem
+            for name, got, want in zip(("W1", "b1", "W2", "b2"), reply.value if problem is None else [], expected):
+                values = values or compare.tensor_mismatch(got, want, torch.float32, 1e-6, 1e-9, f"{name} of {what}")
+            checks.append(check(f"values {what}", 1, values))
+            leaves = problem
+            for name, got in zip(("W1", "b1", "W2", "b2"), reply.value if problem is None else []):
+                info = reply.infos.get(id(got))
+                if leaves is None and not (info and info.is_leaf and info.requires_grad):
+                    leaves = (f"{name} of {what} is not a leaf that requires grad: scale first, then mark it, "
+                              f"e.g. (0.01 * torch.randn(...)).requires_grad_()")
+            checks.append(check(f"leaves {what}", 1, leaves))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def q6(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = []
+    for dtype in DTYPES:
+        shapes = [(rng.randint(2, 6), rng.randint(2, 6)), (rng.randint(2, 6),), (1,)]
+        values = [randn(rng, *s, dtype=dtype) for s in shapes]
+        grads = [randn(rng, *s, dtype=dtype) for s in shapes]
+        alpha = rng.choice([0.01, 0.1, 0.5])
+        cases.append((values, grads, alpha, ask.probe("update", "fix_update", values, grads, alpha)))
+
+    def score(r):
+        checks = []
+        for values, grads, alpha, i in cases:
+            reply, dtype = r[i], values[0].dtype
+            what = f"fix_update on {len(values)} {short(dtype)} parameters of shapes {', '.join(str(tuple(v.shape)) for v in values)}, alpha={alpha}"
+            problem = compare.reply_problem(reply, what)
+            updated = problem
+            for n, (got, v, g) in enumerate(zip(reply.value if problem is None else [], values, grads)):
+                updated = updated or compare.tensor_mismatch(got, (v - alpha * g).double(), dtype, *compare.tolerances(dtype),
+                                                             f"parameter {n} after {what}")
+            if updated and problem is None and "off" in updated and all(
+                    torch.equal(got, v) for got, v in zip(reply.value, values)):
+                updated = (f"{what} left the parameters unchanged: `p = p - alpha * p.grad` only rebinds the name p; "
+                           f"update the same tensor in place under torch.no_grad() (p -= alpha * p.grad)")
+            checks.append(check(f"updated in place {short(dtype)}", 2, updated))
+            seen = reply.observed
+            checks.append(check(f"gradients cleared {short(dtype)}", 1, problem or (
+                None if seen.get("grads_cleared") else f"after {what} the .grad of the parameters is still set: clear it (None or zeros)")))
+            checks.append(check(f"still leaves {short(dtype)}", 1, problem or (
+                None if seen.get("leaves") else f"after {what} the parameters are no longer leaves that require grad")))
+            checks.append(check(f"returns None {short(dtype)}", 0.5, problem or (
+                None if seen.get("returned_none") else f"{what} should return None (it changes the parameters in place)")))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def _network_state(rng: random.Random, n_features: int, hidden: int, outputs: int = 2, dtype=torch.float32) -> dict:
+    return {"fc1.weight": randn(rng, hidden, n_features, dtype=dtype, scale=0.5), "fc1.bias": randn(rng, hidden, dtype=dtype),
+            "fc2.weight": randn(rng, outputs, hidden, dtype=dtype, scale=0.5), "fc2.bias": randn(rng, outputs, dtype=dtype)}
+
+
+def q7(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    d, h = rng.randint(3, 12), rng.randint(3, 12)
+    state, X = _network_state(rng, d, h), randn(rng, rng.randint(4, 30), d, dtype=torch.float32)
+    i = ask.probe("evaluate", "fix_evaluate", state, X)
+
+    def score(r):
+        reply = r[i]
+        what = f"fix_evaluate(model, X) for a {d}-{h}-2 network and X of shape {tuple(X.shape)}"
+        problem = compare.reply_problem(reply, what)
+        expected = ref.network_from({k: v.double() for k, v in state.items()})(X.double()).detach()
+        modes = reply.observed.get("forward_grad_modes", [])
+        no_graph = problem or (f"{what} never called the model" if not modes else None) or (
+            f"{what} ran the model's forward with gradient mode on, so it built a graph: wrap the call in torch.no_grad() "
+            f"(a .detach() afterwards is too late)" if any(modes) else None)
+        detached = problem or (f"{what} returned a tensor that requires grad" if requires_grad(reply) else None)
+        return [check("output", 1, problem or tensor_problem(reply, expected, torch.float32, what)),
+                check("no graph in the forward pass", 2, no_graph), check("output without grad", 1, detached)]
+
+    return Plan(ask.requests, score)
+
+
+def _bce_inputs(rng: random.Random, dtype, extreme: bool):
+    n = rng.randint(5, 60)
+    logits = randn(rng, n, scale=3.0)
+    if extreme:
+        logits = 1000.0 * torch.sign(logits)
+    y = (torch.rand(n, generator=torch.Generator().manual_seed(rng.randrange(2**31))) < 0.5).double()
+    return logits.to(dtype), y.to(dtype)
+
+
+def q8(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = [(extreme, *_bce_inputs(rng, dtype, extreme)) for dtype in DTYPES for extreme in (False, True)]
+    asked = [(extreme, logits, y, ask.call("fix_stable_bce", logits, y)) for extreme, logits, y in cases]
+
+    def score(r):
+        checks = []
+        for extreme, logits, y, i in asked:
+            what = f"fix_stable_bce for {'logits of +-1000' if extreme else 'logits'} of shape {shape_of(logits)}"
+            expected = ref.stable_bce(logits.double(), y.double())
+            checks.append(check(what, 1, tensor_problem(r[i], expected, logits.dtype, what)))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def q9(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    sizes = [{}, {"n_features": rng.randint(5, 60), "hidden": rng.randint(3, 20)}]
+    cases = [(init, randn(rng, rng.randint(3, 20), init.get("n_features", 784), dtype=torch.float32)) for init in sizes]
+    asked = [(init, X, ask.probe("module", "SimpleNN", X, **init)) for init, X in cases]
+
+    def score(r):
+        checks = []
+        for init, X, i in asked:
+            reply = r[i]
+            n_features, hidden = init.get("n_features", 784), init.get("hidden", 32)
+            what = f"SimpleNN({', '.join(f'{k}={v}' for k, v in init.items())})"
+            problem = compare.reply_problem(reply, what)
+            if problem is None and not reply.observed.get("is_module"):
+                problem = f"{what} is not a torch.nn.Module"
+            architecture = problem or _architecture_problem(reply, n_features, hidden, what)
+            checks.append(check(f"architecture {what}", 2, architecture))
+            output = architecture or tensor_problem(
+                reply_item(reply, "output"),
+                ref.network_from({k: v.double() for k, v in reply.value["state"].items()})(X.double()).detach(),
+                torch.float32, f"{what}(X) for X of shape {tuple(X.shape)}")
+            checks.append(check(f"forward {what}", 1, output))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def _architecture_problem(reply, n_features: int, hidden: int, what: str) -> str | None:
+    layers = reply.observed.get("layers", {})
+    if layers.get("fc1") != "Linear" or layers.get("fc2") != "Linear":
+        return f"{what} should have the layers fc1 and fc2, both torch.nn.Linear (it has {layers or 'none'})"
+    state = reply.value["state"]
+    shapes = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    expected = {"fc1.weight": (hidden, n_features), "fc1.bias": (hidden,), "fc2.weight": (2, hidden), "fc2.bias": (2,)}
+    if shapes != expected:
+        return f"{what} has the weights {shapes}, expected {expected} (tanh between the layers, 2 logits out)"
+    return None
+
+
+def q10(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
+    torch.manual_seed(rng.randrange(2**31))
+    state = dict(ref.SimpleNN(784, rng.randint(8, 32)).state_dict())
+    settings = {"alpha": rng.choice([0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
+    i = ask.probe("train", "train_model", state, *data, **settings, seconds=TRAIN_SECONDS)
+
+    def score(r):
+        reply = r[i]
+        what = (f"train_model on a fresh 784-{state['fc1.bias'].shape[0]}-2 network and the grader's split "
+                f"({data[0].shape[0]} train, {data[2].shape[0]} val images; alpha={settings['alpha']}, "
+                f"n_steps={settings['n_steps']}, log_every={settings['log_every']})")
+        model = ref.network_from({k: v.clone() for k, v in state.items()})
+        expected = ref.train_model(model, *data, **settings)
+        problem = compare.reply_problem(reply, what)
+        metrics = reply.value["returned"] if problem is None else None
+        if problem is None and not isinstance(metrics, dict):
+            problem = f"{what} returned {type(metrics).__name__}, expected the metrics dict"
+        seen = reply.observed
+        in_place = problem or (None if seen.get("same_parameters") else
+                               f"{what} replaced the model's parameters: update them in place (p -= alpha * p.grad under no_grad)")
+        weights = problem
+        for name, want in model.state_dict().items():
+            weights = weights or compare.tensor_mismatch(reply.value["state"].get(name), want, torch.float32, 1e-3, 1e-5,
+                                                         f"the model's {name} after {what}")
+        no_optim = problem or (f"{what} made a torch.optim optimizer ({', '.join(seen['optimizers'])}): write the update yourself"
+                               if seen.get("optimizers") else None)
+        return [check("trajectory", 8, problem or trajectory_problem(metrics, expected, data, what)),
+                check("final weights", 4, weights), check("model updated in place", 2, in_place),
+                check("no torch.optim", 2, no_optim)]
+
+    return Plan(ask.requests, score)
+
+
+LABELS = ("Logistic (train)", "Logistic (val)", "Neural Net (train)", "Neural Net (val)")
+
+
+def _fake_metrics(rng: random.Random, n: int, log_every: int) -> dict:
+    metrics = {"iterations": [float(k * log_every) for k in range(n)]}
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+        metrics[key] = [round(rng.uniform(0.05, 0.95), 6) for _ in range(n)]
+    return metrics
+
+
+def q11(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    logistic = _fake_metrics(rng, rng.randint(5, 20), rng.choice([10, 20]))
+    network = _fake_metrics(rng, rng.randint(5, 20), rng.choice([5, 10]))
+    i = ask.probe("figure", "plot_metrics", logistic, network)
+
+    def score(r):
+        reply = r[i]
+        what = "plot_metrics(logistic_metrics, nn_metrics)"
+        problem = compare.reply_problem(reply, what)
+        if problem is None and not reply.observed.get("is_figure"):
+            problem = f"{what} returned {reply.observed.get('type')}, expected a matplotlib Figure"
+        if problem is None and len(reply.value) != 2:
+            problem = f"{what} drew {len(reply.value)} axes, expected two: loss, then accuracy"
+        checks = [check("a figure with two axes", 2, problem)]
+        for n, (kind, metric) in enumerate((("loss", "loss"), ("accuracy", "acc"))):
+            axis_problem = problem or _lines_problem(reply.value[n], logistic, network, metric, f"the {kind} axis of {what}")
+            checks.append(check(f"{kind} lines", 3, axis_problem))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def _lines_problem(lines: list, logistic: dict, network: dict, metric: str, what: str) -> str | None:
+    labelled = {line["label"]: line for line in lines if not line["label"].startswith("_")}
+    if sorted(labelled) != sorted(LABELS):
+        return f"{what} has the labelled lines {sorted(labelled)}, expected {list(LABELS)}"
+    for label in LABELS:
+        metrics = logistic if label.startswith("Logistic") else network
+        key = f"{'train' if 'train' in label else 'val'}_{metric}"
+        line = labelled[label]
+        if line["x"] != metrics["iterations"] or not all(abs(a - b) < 1e-9 for a, b in zip(line["y"], metrics[key])) \
+                or len(line["y"]) != len(metrics[key]):
+            other = network if metrics is logistic else logistic
+            if line["y"] == other[key]:
+                return f"{what}: the line {label!r} shows the other model's {key}: plot each model's own metrics (the lecture's bug)"
+            return f"{what}: the line {label!r} does not show the given iterations and {key}"
+    return None
+
+
+def q12(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    X_train, y_train, X_val, y_val = split(Q12_SAMPLES, Q12_VAL, Q12_SEED)
+    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, seconds=TRAIN_SECONDS)
+
+    def score(r):
+        reply = r[i]
+        what = (f"SimpleNN() trained by train_model on the grader's split ({X_train.shape[0]} train, "
+                f"{X_val.shape[0]} val images, defaults)")
+        problem = compare.reply_problem(reply, what)
+        if problem is None:
+            try:
+                model = ref.network_from({k: v.float() for k, v in reply.value["state"].items()})
+            except (KeyError, RuntimeError, AttributeError):
+                problem = f"{what}: its weights are not those of SimpleNN (fc1: Linear(784, 32), fc2: Linear(32, 2))"
+        if problem is None:
+            X_test, y_test = test_set()
+            with torch.no_grad():
+                accuracy = ref.accuracy(model(X_test), y_test)
+            if accuracy >= Q12_BAR:
+                return [Check("test accuracy", 1, True, f"accuracy on the 1,000 unseen test images: {accuracy:.1%} (bar {Q12_BAR:.1%})")]
+            problem = (f"accuracy on the 1,000 test images the network never saw: {accuracy:.1%}, below the bar of "
+                       f"{Q12_BAR:.1%} (the reference reaches {Q12_REFERENCE_ACCURACY:.1%})")
+        return [Check("test accuracy", 1, False, problem)]
+
+    return Plan(ask.requests, score)
+
+
+HOMEWORK = Homework("hw2", [
+    Question("q1", 8, q1), Question("q2", 14, q2), Question("q3", 10, q3), Question("q4", 10, q4),
+    Question("q5", 5, q5), Question("q6", 5, q6), Question("q7", 4, q7), Question("q8", 4, q8),
+    Question("q9", 6, q9), Question("q10", 16, q10), Question("q11", 8, q11), Question("q12", 10, q12),
+], seed=20261127)
