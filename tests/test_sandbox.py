@@ -38,14 +38,14 @@ def test_a_hanging_cell_is_skipped_and_the_rest_still_counts():
              [Request("call", "double", (2,)), Request("call", "triple", (2,))],
              Limits(cell_seconds=1, notebook_seconds=30, call_seconds=5))
     assert [r.value for r in ex.replies] == [4, 6]
-    assert ex.notes == ["cell 2 timed out after 1 s; it was skipped and the notebook run again"]
+    assert ex.notes == ["code cell 2 ('while True:') timed out after 1 s; it was skipped and the notebook run again"]
 
 
 def test_an_early_exit_keeps_what_was_defined():
     ex = run(double("import os\nos._exit(0)", "def triple(x):\n    return 3 * x"),
              [Request("call", "double", (2,)), Request("call", "triple", (2,))], FAST)
     assert [r.value for r in ex.replies] == [4, 6]
-    assert "cell 2 ended the process (exit status 0)" in ex.notes[0]
+    assert "code cell 2 ('import os') ended the process (exit status 0)" in ex.notes[0]
 
 
 def test_a_hanging_call_costs_only_its_question():
