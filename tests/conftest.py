@@ -14,15 +14,21 @@ def autograder(*args, cwd=ROOT):
 
 
 @pytest.fixture(scope="session")
-def hw1_zip(tmp_path_factory):
-    """The autograder zip, built from the master the way ``build`` builds it."""
+def autograder_zip(tmp_path_factory):
+    """``autograder_zip(name)``: the assignment's zip, built from its master the way ``build`` builds it."""
     from autograder.build.commands import assemble
     from autograder.build.package import repack
 
-    folder = tmp_path_factory.mktemp("zip")
-    made = assemble("hw1", str(folder / "assign"))
-    repack(made["zip"], str(folder / "hw1-autograder.zip"))
-    return folder / "hw1-autograder.zip"
+    built = {}
+
+    def make(name):
+        if name not in built:
+            folder = tmp_path_factory.mktemp(f"zip-{name}")
+            repack(assemble(name, str(folder / "assign"))["zip"], str(folder / f"{name}-autograder.zip"))
+            built[name] = folder / f"{name}-autograder.zip"
+        return built[name]
+
+    return make
 
 
 def otter_run(zip_path, notebook, out_dir):

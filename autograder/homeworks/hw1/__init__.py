@@ -200,6 +200,8 @@ def _prediction(value):
     """A prediction as a comparable value: a float, "error", "none", or None when it is not a prediction."""
     if value is None:
         return "none"
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
     if is_number(value):
         return float(value)
     if isinstance(value, str):
