@@ -19,6 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 demo: setup
 	$(PY) -m autograder grade --assignment hw1 examples/hw1 --output out/demo-hw1
+	$(PY) -m autograder grade --assignment hw2 examples/hw2 --output out/demo-hw2
 
 test: setup
 	$(PY) -m pytest -q
