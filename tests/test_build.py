@@ -1,10 +1,13 @@
 """The instructor's commands: build reproduces the committed notebooks, verify proves 100 and 0."""
 
+import json
 import shutil
 import zipfile
 
 import pytest
 from conftest import ROOT, autograder
+
+from autograder.homeworks import NAMES, load
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,8 @@ def test_committed_notebooks_match_the_master():
 def test_two_builds_write_identical_files(copy_of_repo):
     first = autograder("build", "--root", str(copy_of_repo))
     assert first.returncode == 0, first.stderr
-    files = ("student_template/hw1.ipynb", "solutions/hw1.ipynb", "dist/hw1-autograder.zip")
+    files = [f"{folder}/{name}.ipynb" for name in NAMES for folder in ("student_template", "solutions")]
+    files += [f"dist/{name}-autograder.zip" for name in NAMES]
     before = {f: (copy_of_repo / f).read_bytes() for f in files}
     assert autograder("build", "--root", str(copy_of_repo)).returncode == 0
     assert {f: (copy_of_repo / f).read_bytes() for f in files} == before
@@ -38,27 +42,36 @@ def test_check_names_a_stale_template(copy_of_repo):
     assert "student_template/hw1.ipynb" in stale and "solutions" not in stale
 
 
-def test_the_zip_carries_the_plugin_and_the_package(copy_of_repo):
-    autograder("build", "--root", str(copy_of_repo))
-    with zipfile.ZipFile(copy_of_repo / "dist/hw1-autograder.zip") as z:
+@pytest.mark.parametrize("assignment", NAMES)
+def test_the_zip_carries_the_plugin_and_the_package(autograder_zip, assignment):
+    with zipfile.ZipFile(autograder_zip(assignment)) as z:
         names = z.namelist()
-        config = z.read("otter_config.json").decode()
+        config = json.loads(z.read("otter_config.json"))
         environment = z.read("environment.yml").decode()
-    assert "autograder.otter_plugin.GradingPlugin" in config
+    assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {"assignment": assignment}}]
     wheel = next(n for n in names if n.endswith(".whl"))
     assert f"/autograder/source/{wheel}" in environment and "torch==2.14.1" in environment
-    assert {f"tests/q{i}.py" for i in range(1, 12)} <= set(names)
+    assert {f"tests/{q.name}.py" for q in load(assignment).questions} <= set(names)
 
 
 def test_verify_proves_solution_100_and_template_0():
     done = autograder("verify")
     assert done.returncode == 0, done.stderr
-    assert "solutions/hw1.ipynb scored 100/100" in done.stdout
-    assert "student_template/hw1.ipynb scored 0/100" in done.stdout
+    for name in NAMES:
+        assert f"solutions/{name}.ipynb scored 100/100" in done.stdout
+        assert f"student_template/{name}.ipynb scored 0/100" in done.stdout
+
+
+def test_the_points_of_the_master_are_the_graders():
+    for name in NAMES:
+        nb = json.loads((ROOT / "solutions" / f"{name}.ipynb").read_text())
+        tests = nb["metadata"]["otter"]["tests"]
+        for question in load(name).questions:
+            assert f"points = {question.points}" in tests[question.name], (name, question.name)
 
 
 def test_verify_fails_when_the_template_gives_points(copy_of_repo):
     shutil.copy(copy_of_repo / "solutions/hw1.ipynb", copy_of_repo / "student_template/hw1.ipynb")
-    done = autograder("verify", "--root", str(copy_of_repo))
+    done = autograder("verify", "--root", str(copy_of_repo), "--assignment", "hw1")
     assert done.returncode == 1
     assert "FAILED student_template/hw1.ipynb q1" in done.stderr

@@ -11,6 +11,7 @@ from conftest import ROOT
 from nbclient import NotebookClient
 
 from autograder.data.mnist import ensure_mnist
+from autograder.homeworks import NAMES, load
 from autograder.sandbox.child import without_magics
 
 # What a student in Colab has: these, otter, and the standard library.
@@ -18,9 +19,9 @@ ALLOWED_IMPORTS = {"torch", "torchvision", "numpy", "matplotlib", "otter"}
 
 
 def execute(notebook, folder):
-    """Run ``notebook`` as ``hw1.ipynb`` in ``folder`` (with the MNIST files) in a real Jupyter kernel."""
+    """Run ``notebook`` under its own name in ``folder`` (with the MNIST files) in a real Jupyter kernel."""
     shutil.copytree(ensure_mnist(), folder / "data")
-    target = folder / "hw1.ipynb"
+    target = folder / notebook.name
     shutil.copy(notebook, target)
     nb = nbformat.read(target, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
@@ -39,15 +40,17 @@ def check_outputs(nb):
     return shown
 
 
-def test_solution_passes_every_public_check(tmp_path):
-    shown = check_outputs(execute(ROOT / "solutions" / "hw1.ipynb", tmp_path))
-    assert sorted(shown, key=lambda q: int(q[1:])) == [f"q{i}" for i in range(1, 12)]
+@pytest.mark.parametrize("assignment", NAMES)
+def test_solution_passes_every_public_check(tmp_path, assignment):
+    shown = check_outputs(execute(ROOT / "solutions" / f"{assignment}.ipynb", tmp_path))
+    assert sorted(shown, key=lambda q: int(q[1:])) == [q.name for q in load(assignment).questions]
     failing = {q: text for q, text in shown.items() if "All test cases passed" not in text}
     assert not failing
 
 
-def test_untouched_template_fails_every_public_check(tmp_path):
-    shown = check_outputs(execute(ROOT / "student_template" / "hw1.ipynb", tmp_path))
+@pytest.mark.parametrize("assignment", NAMES)
+def test_untouched_template_fails_every_public_check(tmp_path, assignment):
+    shown = check_outputs(execute(ROOT / "student_template" / f"{assignment}.ipynb", tmp_path))
     passing = [q for q, text in shown.items() if "All test cases passed" in text]
     assert passing == []
 
@@ -63,9 +66,10 @@ def imported_modules(source: str) -> set[str]:
     return names
 
 
+@pytest.mark.parametrize("assignment", NAMES)
 @pytest.mark.parametrize("kind", ["student_template", "solutions"])
-def test_notebook_and_checks_need_only_what_colab_has(kind):
-    nb = json.loads((ROOT / kind / "hw1.ipynb").read_text())
+def test_notebook_and_checks_need_only_what_colab_has(kind, assignment):
+    nb = json.loads((ROOT / kind / f"{assignment}.ipynb").read_text())
     sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     sources += list(nb["metadata"]["otter"]["tests"].values())
     used = set().union(*(imported_modules(s) for s in sources))
