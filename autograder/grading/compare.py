@@ -43,7 +43,20 @@ def tensor_mismatch(got, expected: torch.Tensor, dtype: torch.dtype, rtol: float
     if bool((err <= atol + rtol * e.abs()).all()):
         return None
     rel = float((err / (e.abs() + atol)).max())
-    return f"{what} is off: max abs error {float(err.max()):.3g}, max relative error {rel:.3g} (tolerance rtol {rtol:g}, atol {atol:g})"
+    return (f"{what} is off: max abs error {float(err.max()):.3g}, max relative error {rel:.3g} "
+            f"(tolerance rtol {rtol:g}, atol {atol:g}){scale_hint(g, e)}")
+
+
+def scale_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """When ``got`` is ``expected`` times one constant, say so: a lost factor is the usual cause."""
+    if expected.numel() < 2 or float(expected.abs().max()) == 0:
+        return ""
+    c = float((got * expected).sum() / (expected * expected).sum())
+    if abs(c - 1) < 1e-3 or not bool(torch.allclose(got, c * expected, rtol=1e-3, atol=1e-6)):
+        return ""
+    if abs(c + 1) < 1e-3:
+        return "; it is the expected value with its sign flipped"
+    return f"; it is {c:.4g} times the expected value (a constant factor lost or added: a 1/n of a mean, a 2 from a square?)"
 
 
 def tolerances(dtype: torch.dtype) -> tuple[float, float]:

@@ -33,7 +33,7 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
         offset += len(plan.requests)
         questions.append(QuestionResult(question.name, question.points, _scaled(plan.score(replies), question.points)))
     return SubmissionResult(name, homework.name, questions, notes=execution.notes, log=execution.log,
-                            isolation="process group", seconds=time.monotonic() - started)
+                            isolation=execution.isolation, seconds=time.monotonic() - started)
 
 
 def _scaled(checks: list[Check], points: float) -> list[Check]:

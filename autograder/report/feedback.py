@@ -8,7 +8,8 @@ from autograder.report.gradescope import check_line
 
 def markdown(result: SubmissionResult) -> str:
     out = [f"# {result.assignment} feedback: {result.file}", "",
-           f"**Score: {result.total:g} / {result.possible:g}**  ", f"Status: {result.status}", ""]
+           f"**Score: {result.total:g} / {result.possible:g}**  ", f"Status: {result.status}  "]
+    out += [f"Isolation: {result.isolation}", ""] if result.isolation else [""]
     if result.notes:
         out += ["While running the notebook:", *[f"- {n}" for n in result.notes], ""]
     out += ["| question | score | points |", "|---|---|---|"]

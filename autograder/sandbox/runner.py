@@ -56,12 +56,16 @@ class Reply:
     error: str = ""
 
 
+ISOLATION = "child process in its own session: cleared environment, private temporary folder, time limits, process-group kill"
+
+
 @dataclass
 class Execution:
     replies: list[Reply]
     notes: list[str]
     log: str
     starts: int
+    isolation: str = ISOLATION
 
 
 def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None) -> Execution:
