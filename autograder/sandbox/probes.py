@@ -103,6 +103,10 @@ def vjp(function_class, x, grad_outputs) -> dict:
     observed = {"is_function": isinstance(function_class, type) and issubclass(function_class, torch.autograd.Function)}
     x = x.detach().clone().requires_grad_(True)
     out = function_class.apply(x)
+    node = out.grad_fn  # for a custom Function this is its ctx: what forward saved is kept there
+    kept = list(getattr(node, "saved_tensors", ())) + [v for v in vars(node).values() if isinstance(v, torch.Tensor)] \
+        if node is not None else []
+    observed["saves_output"] = any(t.shape == out.shape and torch.equal(t.detach(), out.detach()) for t in kept)
     _backward_calls = 0
     products = [torch.autograd.grad(out, x, g, retain_graph=True)[0] for g in grad_outputs]
     observed["backward_calls_inside"] = _backward_calls - len(grad_outputs)

@@ -134,6 +134,10 @@ def q3(rng: random.Random) -> Plan:
                 passed = all(c.passed for c in checks[-4:])
                 checks.append(check("gradcheck", 2, "the values above are wrong" if not passed else
                                     compare.gradcheck_with(torch.tanh, (x,), (reply.value["vjps"][2],))))
+                saves = problem or (None if reply.observed.get("saves_output") else
+                                    "Tanh.forward does not save its output: save tanh(x) (ctx.save_for_backward(out)) "
+                                    "and compute the backward as grad_output * (1 - out**2), without a second tanh")
+                checks.append(check("backward from the saved output", 2, saves))
         return checks
 
     return Plan(ask.requests, score)
@@ -398,10 +402,13 @@ def q12(rng: random.Random) -> Plan:
             X_test, y_test = test_set()
             with torch.no_grad():
                 accuracy = ref.accuracy(model(X_test), y_test)
+            measured = "your trained weights in the specified network (fc1, tanh, fc2)"
             if accuracy >= Q12_BAR:
-                return [Check("test accuracy", 1, True, f"accuracy on the 1,000 unseen test images: {accuracy:.1%} (bar {Q12_BAR:.1%})")]
-            problem = (f"accuracy on the 1,000 test images the network never saw: {accuracy:.1%}, below the bar of "
-                       f"{Q12_BAR:.1%} (the reference reaches {Q12_REFERENCE_ACCURACY:.1%})")
+                return [Check("test accuracy", 1, True,
+                              f"accuracy of {measured} on the 1,000 unseen test images: {accuracy:.1%} (bar {Q12_BAR:.1%})")]
+            problem = (f"accuracy of {measured} on the 1,000 test images the network never saw: {accuracy:.1%}, below "
+                       f"the bar of {Q12_BAR:.1%} (the reference reaches {Q12_REFERENCE_ACCURACY:.1%}); a network other "
+                       f"than the specified one is measured as the specified one")
         return [Check("test accuracy", 1, False, problem)]
 
     return Plan(ask.requests, score)
