@@ -8,60 +8,27 @@ when torchvision or the offline data are missing.
 """
 
 import inspect
+import functools
 import json
 import math
 import os
-import pathlib
 import sys
 import warnings
 
 import pytest
+from master_notebook import ROOT, cells, solution_sources, student_version
 import torch
 import torch.nn.functional as F
 
 # torch.autograd.gradcheck is the function; its module (which defines GradcheckError) is shadowed by it
 GradcheckError = sys.modules["torch.autograd.gradcheck"].GradcheckError
 
-MASTER = pathlib.Path(__file__).resolve().parents[1] / "assignments" / "hw2" / "hw2.ipynb"
+MASTER = ROOT / "assignments" / "hw2" / "hw2.ipynb"
 
 
-# --------------------------------------------------------------------------------------------
-# helpers: read the master notebook
-# --------------------------------------------------------------------------------------------
-
-def _cells():
-    nb = json.loads(MASTER.read_text())
-    return [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]
-
-
-def _solution_sources():
-    """The code cells between ``# BEGIN SOLUTION`` and ``# END SOLUTION`` raw cells, in order."""
-    out, inside = [], False
-    for kind, src in _cells():
-        if kind == "raw" and src.strip() == "# BEGIN SOLUTION":
-            inside = True
-        elif kind == "raw" and src.strip() == "# END SOLUTION":
-            inside = False
-        elif inside and kind == "code":
-            out.append(src)
-    return out
-
-
-def _student_version(src):
-    """What otter assign leaves of a Part B solution cell: the prompt lines, without the solution."""
-    lines, in_solution = [], False
-    for line in src.splitlines():
-        s = line.rstrip()
-        if s.endswith("# BEGIN SOLUTION NO PROMPT"):
-            in_solution = True
-            continue
-        if s.endswith("# END SOLUTION"):
-            in_solution = False
-            continue
-        if in_solution or s.endswith("# BEGIN PROMPT") or s.endswith("# END PROMPT"):
-            continue
-        lines.append(line)
-    return "\n".join(lines)
+_cells = functools.partial(cells, "hw2")
+_solution_sources = functools.partial(solution_sources, "hw2")
+_student_version = student_version
 
 
 def _without_markers(src):
