@@ -55,7 +55,7 @@ def main() -> None:
         with open(script, "w") as f:
             f.write("import otter\n" + code_of(args.notebook))
         env = dict(os.environ, MPLBACKEND="Agg")
-        shutil.copy(args.notebook, os.path.join(tmp, "hw1.ipynb"))
+        shutil.copy(args.notebook, os.path.join(tmp, os.path.basename(args.notebook)))
         for _ in range(args.repeat):
             runs.append(timed([sys.executable, script], tmp, env))
             grades.append(timed([sys.executable, "-m", "autograder", "grade", "--assignment", args.assignment,
