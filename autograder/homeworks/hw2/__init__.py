@@ -20,6 +20,7 @@ from autograder.homeworks.asking import (
 )
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.mnist import split, test_set
+from autograder.sandbox.runner import Reply
 
 TRAIN_SECONDS = 180.0
 PARAMETERS = ("W1", "b1", "w2", "b2")
@@ -94,8 +95,6 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
 
 def reply_item(reply, key):
     """One entry of a dict reply, as a reply of its own (so the tensor checks apply to it)."""
-    from autograder.sandbox.runner import Reply
-
     return Reply("ok", value=reply.value[key], infos=reply.infos)
 
 
