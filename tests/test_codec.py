@@ -64,3 +64,11 @@ def test_a_link_in_place_of_an_answer_is_not_followed(tmp_path):
     (tmp_path / "v.json").symlink_to(secret)
     with pytest.raises(OSError):
         codec.read(str(tmp_path / "v.json"), str(tmp_path / "none.safetensors"))
+
+
+def test_a_pipe_in_place_of_an_answer_is_refused_without_waiting(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "v.json")
+    with pytest.raises(codec.DecodeError, match="not a regular file"):
+        codec.read(str(tmp_path / "v.json"), str(tmp_path / "none.safetensors"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import struct
 
 MAX_JSON_BYTES = 1_000_000
@@ -129,10 +130,11 @@ def decode(doc, tensors, infos, depth):
 
 
 def _read_capped(path: str, cap: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """Read at most ``cap`` bytes of a regular file, never following a link or waiting on a pipe."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
-        if not os.path.isfile(path):
-            raise DecodeError("not a regular file")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DecodeError(f"{os.path.basename(path)} is not a regular file")
         data = f.read(cap + 1)
     if len(data) > cap:
         raise DecodeError(f"{os.path.basename(path)} is larger than {cap} bytes")
