@@ -63,8 +63,8 @@ def test_the_sheet_has_otter_grades_layout(graded, assignment):
     out, _, _ = graded(assignment)
     with open(out / "final_grades.csv", newline="") as f:
         header, points = next(csv.reader(f)), next(csv.reader(f))
-    assert header == ["file", *questions(assignment), "total_points_earned", "percent_correct", "grading_status"]
-    assert points[0] == "points-per-question" and points[-3:] == ["100", "1", "--"]
+    assert header == ["file", *questions(assignment), "total_points_earned", "percent_correct", "grading_status", "isolation"]
+    assert points[0] == "points-per-question" and points[-4:] == ["100", "1", "--", "--"]
 
 
 @pytest.mark.parametrize("assignment", NAMES)
