@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -20,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from autograder.sandbox import codec
+from autograder.sandbox import codec, isolation, watchdog
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,11 @@ class Limits:
     call_seconds: float = 20.0
     max_starts: int = 4
     threads: int = 1
-    log_bytes: int = 64 * 1024
+    log_bytes: int = 1024 * 1024  # captured output kept per run of the notebook (the end of it)
+    memory_mib: int = 4096  # resident memory of all the job's processes together
+    processes: int = 256  # processes and threads
+    disk_mib: int = 1024  # the job folder
+    disk_entries: int = 20_000
 
 
 @dataclass
@@ -56,19 +59,17 @@ class Reply:
     error: str = ""
 
 
-ISOLATION = "child process in its own session: cleared environment, private temporary folder, time limits, process-group kill"
-
-
 @dataclass
 class Execution:
     replies: list[Reply]
     notes: list[str]
     log: str
     starts: int
-    isolation: str = ISOLATION
+    isolation: str
 
 
 def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None) -> Execution:
+    level = isolation.detect()
     replies: dict[int, Reply] = {}
     skipped_cells: set[int] = set()
     notes: list[str] = []
@@ -77,11 +78,11 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     while starts < limits.max_starts:
         pending = [i for i in range(len(requests)) if i not in replies]
         starts += 1
+        uid = isolation.new_uid() if level.drops_uid else None
         with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
-            _prepare_job(job, cells, [(i, requests[i]) for i in pending], skipped_cells, limits, data_dir)
-            outcome = _watch(job, requests, limits)
-            log = _tail(os.path.join(job, "output.log"), limits.log_bytes)
-            for i in outcome.done:
+            _prepare_job(job, cells, [(i, requests[i]) for i in pending], skipped_cells, limits, data_dir, uid)
+            outcome, log = _watch(job, requests, limits, level, uid)
+            for i in outcome.done:  # read only now: every process of the job is dead
                 replies[i] = _read_reply(job, i)
         if outcome.kind == "finished":
             break
@@ -90,7 +91,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
             notes.append(f"{_cell_label(cells, outcome.cell)} {outcome.describe()}; it was skipped and the notebook run again")
         elif outcome.request is not None:
             bad = requests[outcome.request]
-            replies[outcome.request] = Reply(outcome.kind, error=outcome.describe())
+            replies[outcome.request] = Reply(outcome.status, error=outcome.describe())
             for i in range(len(requests)):
                 if i not in replies and requests[i].group == bad.group:
                     replies[i] = Reply("skipped", error=f"not run: an earlier call of {bad.group} {outcome.describe()}")
@@ -99,7 +100,8 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
             break
     for i in range(len(requests)):
         replies.setdefault(i, Reply("skipped", error="not run: the notebook could not be run to this point"))
-    return Execution([replies[i] for i in range(len(requests))], notes, log, starts)
+    return Execution([replies[i] for i in range(len(requests))], notes, log, starts,
+                     level.describe(limits.processes, limits.memory_mib))
 
 
 def _cell_label(cells: list[str], index: int) -> str:
@@ -109,20 +111,38 @@ def _cell_label(cells: list[str], index: int) -> str:
 
 @dataclass
 class _Outcome:
-    kind: str  # finished | timeout | crashed
+    kind: str  # finished | timeout | crashed | memory | disk
     done: list[int]
     cell: int | None = None
     request: int | None = None
     seconds: float = 0.0
     returncode: int | None = None
+    limit: int = 0
+
+    @property
+    def status(self) -> str:
+        return "timeout" if self.kind == "timeout" else "crashed"
 
     def describe(self) -> str:
         if self.kind == "timeout":
             return f"timed out after {self.seconds:.0f} s"
-        return f"ended the process (exit status {self.returncode})"
+        if self.kind == "memory":
+            return f"went over the memory limit of {self.limit} MiB and was stopped"
+        if self.kind == "disk":
+            return f"wrote more than the disk limit of {self.limit} MiB (or too many files) and was stopped"
+        return f"ended the process ({_exit_status(self.returncode)})"
 
 
-def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir) -> None:
+def _exit_status(returncode: int | None) -> str:
+    """Killed by a signal shows as -N from Python, as 128 + N through bubblewrap."""
+    number = -returncode if returncode is not None and returncode < 0 else (returncode or 0) - 128
+    try:
+        return f"killed by {signal.Signals(number).name}"
+    except ValueError:
+        return f"exit status {returncode}"
+
+
+def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir, uid) -> None:
     from safetensors.torch import save_file
 
     tensors: dict = {}
@@ -137,10 +157,15 @@ def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir) -> None:
         save_file(tensors, os.path.join(job, "inputs.safetensors"))
     _dump(os.path.join(job, "requests.json"), docs)
     _dump(os.path.join(job, "cells.json"), cells)
-    _dump(os.path.join(job, "plan.json"), {"skip_cells": sorted(skipped_cells), "seed": 0, "threads": limits.threads})
+    _dump(os.path.join(job, "plan.json"),
+          {"skip_cells": sorted(skipped_cells), "seed": 0, "threads": limits.threads, "uid": uid})
     os.makedirs(os.path.join(job, "tmp"))
     if data_dir:
         shutil.copytree(data_dir, os.path.join(job, "data"))
+    if uid is not None:  # the child drops to ``uid`` before any notebook code: the job folder becomes its own
+        for folder, _, names in os.walk(job):
+            for path in [folder, *(os.path.join(folder, n) for n in names)]:
+                os.chown(path, uid, uid)
 
 
 def _dump(path, obj) -> None:
@@ -157,33 +182,70 @@ def _child_env(job: str, threads: int) -> dict:
     }
 
 
-def _limit_resources() -> None:
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (512 * 1024 * 1024,) * 2)
-
-
-def _watch(job: str, requests: list[Request], limits: Limits) -> _Outcome:
+def _watch(job: str, requests: list[Request], limits: Limits, level, uid) -> tuple[_Outcome, str]:
+    """Run the child until it finishes or breaks a limit; kill all its processes; return the outcome and its output."""
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, True)
-    with open(os.path.join(job, "output.log"), "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)],
-            cwd=job, env=_child_env(job, limits.threads), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-            pass_fds=(write_end,), start_new_session=True, preexec_fn=_limit_resources,
-        )
+    argv = isolation.command(level, job, [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)])
+    proc = subprocess.Popen(
+        argv, cwd=job, env=_child_env(job, limits.threads), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
+        preexec_fn=isolation.rlimits(isolation.process_limit(level, limits.processes)),
+    )
     os.close(write_end)
+    output = _Output(proc.stdout.fileno(), limits.log_bytes)
     try:
-        return _follow(proc, read_end, requests, limits)
+        outcome = _follow(proc, read_end, output, requests, limits, job, uid)
     finally:
-        _kill_tree(proc)
+        watchdog.kill_job(proc.pid, uid)
+        proc.wait()
+        output.drain()
+        proc.stdout.close()
         os.close(read_end)
+    return outcome, output.text()
 
 
-def _follow(proc, read_end, requests, limits) -> _Outcome:
-    """Read the child's events until it finishes, dies or overruns the limit of what it is doing."""
+class _Output:
+    """The child's stdout and stderr: read as it comes (a full pipe would stall the child), only the end kept."""
+
+    def __init__(self, fd: int, keep: int):
+        self.fd, self.keep, self.data, self.dropped = fd, keep, bytearray(), 0
+        os.set_blocking(fd, False)
+
+    def read(self) -> None:
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return
+        self.data += chunk
+        if len(self.data) > self.keep:
+            extra = len(self.data) - self.keep
+            del self.data[:extra]
+            self.dropped += extra
+
+    def drain(self) -> None:
+        """What is left in the pipe once the job's processes are dead (a bounded amount)."""
+        for _ in range(64):
+            before = len(self.data) + self.dropped
+            self.read()
+            if len(self.data) + self.dropped == before:
+                return
+
+    def text(self) -> str:
+        note = f"[output capped: the first {self.dropped} bytes were left out]\n" if self.dropped else ""
+        return note + self.data.decode("utf-8", "replace")
+
+
+WATCH_SECONDS = 0.25
+
+
+def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
+    """Read the child's events until it finishes, dies, overruns the time limit of what it is doing,
+    or uses more memory or disk than allowed."""
     started = phase_start = time.monotonic()
     phase, cell, request, done = "startup", None, None, []
     buffer = b""
+    next_watch = started
     while True:
         now = time.monotonic()
         if phase == "cell":
@@ -192,16 +254,23 @@ def _follow(proc, read_end, requests, limits) -> _Outcome:
             deadline = phase_start + (requests[request].seconds or limits.call_seconds)
         else:
             deadline = phase_start + limits.startup_seconds
+        where = (cell if phase == "cell" else None, request if phase == "call" else None)
         if now >= deadline:
-            return _Outcome("timeout", done, cell if phase == "cell" else None,
-                            request if phase == "call" else None, now - phase_start)
-        ready, _, _ = select.select([read_end], [], [], deadline - now)
-        if not ready:
+            return _Outcome("timeout", done, *where, seconds=now - phase_start)
+        if now >= next_watch:
+            next_watch = now + WATCH_SECONDS
+            if broken := _over_limit(proc.pid, uid, job, limits):
+                return _Outcome(broken[0], done, *where, limit=broken[1])
+            if proc.poll() is not None:  # gone, though a process it left behind may hold the event pipe open
+                return _Outcome("crashed", done, *where, returncode=proc.returncode)
+        ready, _, _ = select.select([read_end, output.fd], [], [], max(0.0, min(deadline, next_watch) - now))
+        if output.fd in ready:
+            output.read()
+        if read_end not in ready:
             continue
         chunk = os.read(read_end, 65536)
         if not chunk:
-            return _Outcome("crashed", done, cell if phase == "cell" else None,
-                            request if phase == "call" else None, returncode=proc.wait())
+            return _Outcome("crashed", done, *where, returncode=_wait(proc))
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
@@ -216,7 +285,6 @@ def _follow(proc, read_end, requests, limits) -> _Outcome:
                 done.append(int(event["done"]))
                 phase, phase_start = "startup", time.monotonic()
             elif "finished" in event:
-                proc.wait()
                 return _Outcome("finished", done)
 
 
@@ -236,12 +304,22 @@ def _parse_event(line: bytes, n_requests: int) -> dict:
     return {}
 
 
-def _kill_tree(proc) -> None:
+def _over_limit(root: int, uid: int | None, job: str, limits: Limits) -> tuple[str, int] | None:
+    resident = sum(watchdog.job_processes(root, uid).values())
+    if resident > limits.memory_mib << 20:
+        return "memory", limits.memory_mib
+    size, entries = watchdog.folder_bytes(job, limits.disk_entries)
+    if size > limits.disk_mib << 20 or entries >= limits.disk_entries:
+        return "disk", limits.disk_mib
+    return None
+
+
+def _wait(proc, seconds: float = 5.0) -> int | None:
+    """The exit status of a child whose event pipe closed (it may still be on its way out)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def _read_reply(job: str, index: int) -> Reply:
@@ -256,15 +334,3 @@ def _read_reply(job: str, index: int) -> Reply:
         return Reply("missing" if doc.get("missing") else "error", error=str(doc["error"]))
     observed = doc.get("observed")
     return Reply("ok", value=doc.get("value"), observed=observed if isinstance(observed, dict) else {}, infos=infos)
-
-
-def _tail(path: str, n: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - n))
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return (f"[first {size - n} bytes of output left out]\n" if size > n else "") + text
