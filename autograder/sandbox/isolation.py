@@ -54,20 +54,26 @@ class Isolation:
         return f"{layers}{uid}; {limits}{because}"
 
 
+LEVELS = ("bubblewrap", "separate uid", "process group")
+
+
 @functools.cache
-def detect() -> Isolation:
-    """The strongest level that actually works here (each is tried, not assumed)."""
+def detect(strongest: str = LEVELS[0]) -> Isolation:
+    """The strongest level, from ``strongest`` down, that actually works here (each is tried, not assumed)."""
     root = os.geteuid() == 0
-    reason = _bubblewrap_problem(root)
-    if reason is None:
-        return Isolation("bubblewrap", drops_uid=root)
-    if root:
-        problem = _uid_problem()
+    reasons = []
+    if strongest == "bubblewrap":
+        problem = _bubblewrap_problem(root)
+        if problem is None:
+            return Isolation("bubblewrap", drops_uid=root)
+        reasons.append(f"bubblewrap unavailable: {problem}")
+    if strongest in ("bubblewrap", "separate uid"):
+        problem = _uid_problem() if root else "the grader does not run as root"
         if problem is None:
             hide_grader_files()
-            return Isolation("separate uid", drops_uid=True, why=f"bubblewrap unavailable: {reason}")
-        reason += f"; a separate uid is unusable: {problem}"
-    return Isolation("process group", drops_uid=False, why=f"bubblewrap unavailable: {reason}")
+            return Isolation("separate uid", drops_uid=True, why="; ".join(reasons))
+        reasons.append(f"no separate uid: {problem}")
+    return Isolation("process group", drops_uid=False, why="; ".join(reasons))
 
 
 def new_uid() -> int:
@@ -79,10 +85,12 @@ def new_uid() -> int:
             return uid
 
 
-def command(isolation: Isolation, job: str, argv: list[str]) -> list[str]:
+def command(isolation: Isolation, job: str, argv: list[str], env: dict[str, str]) -> list[str]:
+    """The command line that starts ``argv`` at this level; bubblewrap starts it with exactly ``env``."""
     if isolation.level != "bubblewrap":
         return argv
-    return _bwrap_prefix(job, root=os.geteuid() == 0) + ["--"] + argv
+    settings = [arg for name, value in sorted(env.items()) for arg in ("--setenv", name, value)]
+    return _bwrap_prefix(job, root=os.geteuid() == 0) + settings + ["--"] + argv
 
 
 def rlimits(processes: int):

@@ -68,8 +68,10 @@ class Execution:
     isolation: str
 
 
-def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None) -> Execution:
-    level = isolation.detect()
+def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None,
+        level: isolation.Isolation | None = None) -> Execution:
+    """Answer ``requests`` from a notebook's ``cells``, isolated as strongly as this machine allows (or at ``level``)."""
+    level = level or isolation.detect()
     replies: dict[int, Reply] = {}
     skipped_cells: set[int] = set()
     notes: list[str] = []
@@ -111,7 +113,7 @@ def _cell_label(cells: list[str], index: int) -> str:
 
 @dataclass
 class _Outcome:
-    kind: str  # finished | timeout | crashed | memory | disk
+    kind: str  # finished | timeout | crashed | memory | processes | disk
     done: list[int]
     cell: int | None = None
     request: int | None = None
@@ -128,6 +130,8 @@ class _Outcome:
             return f"timed out after {self.seconds:.0f} s"
         if self.kind == "memory":
             return f"went over the memory limit of {self.limit} MiB and was stopped"
+        if self.kind == "processes":
+            return f"started more than {self.limit} processes and was stopped"
         if self.kind == "disk":
             return f"wrote more than the disk limit of {self.limit} MiB (or too many files) and was stopped"
         return f"ended the process ({_exit_status(self.returncode)})"
@@ -186,9 +190,10 @@ def _watch(job: str, requests: list[Request], limits: Limits, level, uid) -> tup
     """Run the child until it finishes or breaks a limit; kill all its processes; return the outcome and its output."""
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, True)
-    argv = isolation.command(level, job, [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)])
+    env = _child_env(job, limits.threads)
+    argv = isolation.command(level, job, [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)], env)
     proc = subprocess.Popen(
-        argv, cwd=job, env=_child_env(job, limits.threads), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        argv, cwd=job, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
         preexec_fn=isolation.rlimits(isolation.process_limit(level, limits.processes)),
     )
@@ -305,9 +310,11 @@ def _parse_event(line: bytes, n_requests: int) -> dict:
 
 
 def _over_limit(root: int, uid: int | None, job: str, limits: Limits) -> tuple[str, int] | None:
-    resident = sum(watchdog.job_processes(root, uid).values())
-    if resident > limits.memory_mib << 20:
+    processes = watchdog.job_processes(root, uid)
+    if sum(processes.values()) > limits.memory_mib << 20:
         return "memory", limits.memory_mib
+    if len(processes) > limits.processes:  # rlimits stop this first, except where the child runs as root
+        return "processes", limits.processes
     size, entries = watchdog.folder_bytes(job, limits.disk_entries)
     if size > limits.disk_mib << 20 or entries >= limits.disk_entries:
         return "disk", limits.disk_mib
