@@ -21,8 +21,8 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(PY) -m autograder grade --assignment hw1 examples/hw1 --output out/demo-hw1
-	$(PY) -m autograder grade --assignment hw2 examples/hw2 --output out/demo-hw2
+	$(PY) -m autograder grade --assignment hw1 examples/hw1 --output out/demo-hw1 --force
+	$(PY) -m autograder grade --assignment hw2 examples/hw2 --output out/demo-hw2 --force
 
 test: setup
 	$(PY) -m pytest -q

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 
 from autograder.homeworks import NAMES
@@ -22,8 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--assignment", choices=NAMES, action="append", help="only this assignment (repeatable); default: all")
     verify.add_argument("--root", default=None, help="the repository whose notebooks to grade (default: the one holding this package)")
 
-    grade = sub.add_parser("grade", help="grade notebooks (files or folders) and write final_grades.csv, results and feedback")
-    grade.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder searched for *.ipynb")
+    grade = sub.add_parser("grade", help="grade notebooks, folders or Gradescope's export zip; write final_grades.csv, "
+                                         "results, feedback and a summary")
+    grade.add_argument("paths", nargs="+", metavar="PATH",
+                       help="a notebook, a folder searched for *.ipynb, a zip of either, or Gradescope's "
+                            "'Export Submissions' zip (or its extracted folder)")
     grade.add_argument("--assignment", "-a", required=True, choices=NAMES)
     grade.add_argument("-o", "--output", default="graded", help="output folder (default: %(default)s)")
     grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: the CPU count, %(default)s)")
@@ -31,10 +35,15 @@ def main(argv: list[str] | None = None) -> int:
                        help="wall-clock limit on running one notebook's cells (default: %(default)g); one cell may take at most a fifth of it")
     grade.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
                        help="wall-clock limit on one graded call (default: %(default)g; training calls get six times as long)")
+    again = grade.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="keep the grades already in the output folder for unchanged "
+                                                             "notebooks and grade only the others")
+    again.add_argument("--force", action="store_true", help="discard the grades already in the output folder and grade everything")
 
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.command == "grade":
-        return _grade(args)
+        return _grade(args, argv)
     from autograder.build import commands
 
     assignments = args.assignment or list(NAMES)
@@ -44,27 +53,56 @@ def main(argv: list[str] | None = None) -> int:
     return commands.verify(assignments, root=root)
 
 
-def _grade(args) -> int:
-    from autograder.grading.batch import collect, grade_all
+def _grade(args, argv: list[str]) -> int:
+    from autograder import intake
+    from autograder.grading import batch
     from autograder.homeworks import load
+    from autograder.report import summary
     from autograder.sandbox.runner import Limits
 
-    files = collect(args.paths)
-    if not files:
-        print("error: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
-        return 2
-    missing = [f for f in files if not os.path.exists(f)]
+    missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         print("error: no such file: " + ", ".join(missing), file=sys.stderr)
         return 2
-    limits = Limits(notebook_seconds=args.timeout, cell_seconds=args.timeout / 5, call_seconds=args.call_timeout,
-                    threads=max(1, (os.cpu_count() or 1) // max(1, args.jobs)))
-    homework = load(args.assignment)
-    print(f"grading {len(files)} notebook(s) for {homework.name} with {args.jobs} worker(s) into {args.output}/", file=sys.stderr)
-    results = grade_all(files, homework, args.output, args.jobs, limits)
+    saved = batch.saved_grades(args.output)
+    if saved and not (args.resume or args.force):
+        print(f"error: {args.output}/ already holds the grades of {saved} submission(s); add --resume to keep them and "
+              "grade the rest, or --force to grade everything again", file=sys.stderr)
+        return 2
+    with intake.gather(args.paths, args.assignment) as found:
+        for warning in found.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        if not found.submissions:
+            print("error: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+            return 2
+        if args.force:
+            batch.clear(args.output)
+        limits = Limits(notebook_seconds=args.timeout, cell_seconds=args.timeout / 5, call_seconds=args.call_timeout,
+                        threads=max(1, (os.cpu_count() or 1) // max(1, args.jobs)))
+        homework = load(args.assignment)
+        print(f"grading {len(found.submissions)} submission(s) for {homework.name} with {args.jobs} worker(s) "
+              f"into {args.output}/", file=sys.stderr)
+        try:
+            results = batch.grade_all(found.submissions, homework, args.output, args.jobs, limits, resume=args.resume)
+        except batch.Interrupted as stop:
+            return _interrupted(stop, args, argv)
     print(_table(results))
-    print(f"\nwrote {os.path.join(args.output, 'final_grades.csv')}, results/ and feedback/", file=sys.stderr)
+    print()
+    print(summary.write(args.output, homework, results))
+    print(f"\nwrote {os.path.join(args.output, 'final_grades.csv')}, summary.txt, summary.json, histogram.png, "
+          "results/ and feedback/", file=sys.stderr)
     return 0
+
+
+def _interrupted(stop, args, argv: list[str]) -> int:
+    again = [a for a in argv if a != "--force"] + ([] if args.resume else ["--resume"])
+    print(f"interrupted: {stop.saved} of {stop.total} submission(s) graded and saved in {args.output}/"
+          + (f", {stop.abandoned} abandoned mid-way" if stop.abandoned else "")
+          + f"; to grade the rest:\n  python -m autograder {shlex.join(again)}", file=sys.stderr, flush=True)
+    if stop.abandoned:  # their grading threads cannot be joined quickly; everything worth keeping is on disk
+        sys.stdout.flush()
+        os._exit(130)
+    return 130
 
 
 def _table(results) -> str:

@@ -17,7 +17,8 @@ from otter.test_files.abstract_test import TestCase, TestCaseResult
 
 from autograder.grading.grade import grade
 from autograder.homeworks import load
-from autograder.report.gradescope import check_line, summary
+from autograder.report.feedback import check_line
+from autograder.report.gradescope import output
 
 
 class GradingPlugin(AbstractOtterPlugin):
@@ -43,4 +44,4 @@ class GradingPlugin(AbstractOtterPlugin):
                 for c in question.checks
             ]
             results.update_score(question.name, question.score)
-        results.set_output(summary(self.result))
+        results.set_output(output(self.result))

@@ -16,12 +16,10 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from measure import ROOT, grade_command, timed
 
 
 def code_of(notebook: str) -> str:
@@ -31,12 +29,6 @@ def code_of(notebook: str) -> str:
         cells = [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
     body = [without_magics("".join(c["source"])) for c in cells]
     return "\n\n".join(f"try:\n    exec({src!r})\nexcept Exception as e:\n    print('cell failed:', e)" for src in body)
-
-
-def timed(command: list[str], cwd: str, env: dict | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -57,9 +49,8 @@ def main() -> None:
         env = dict(os.environ, MPLBACKEND="Agg")
         shutil.copy(args.notebook, os.path.join(tmp, os.path.basename(args.notebook)))
         for _ in range(args.repeat):
-            runs.append(timed([sys.executable, script], tmp, env))
-            grades.append(timed([sys.executable, "-m", "autograder", "grade", "--assignment", args.assignment,
-                                 args.notebook, "-o", os.path.join(tmp, "graded"), "-j", "1"], ROOT))
+            runs.append(timed([sys.executable, script], tmp, env)[0])
+            grades.append(timed(grade_command(args.assignment, [args.notebook], os.path.join(tmp, "graded")))[0])
     run, grade = statistics.median(runs), statistics.median(grades)
     print(f"notebook: {os.path.relpath(args.notebook, ROOT)} ({os.cpu_count()} CPUs)")
     print(f"run   (its code in one Python process): {run:6.1f} s   runs: {', '.join(f'{t:.1f}' for t in runs)}")

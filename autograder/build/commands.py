@@ -39,6 +39,7 @@ def assemble(name: str, folder: str, root: str = ROOT) -> dict[str, str]:
 
 def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
     stale = []
+    began = time.monotonic()
     for name in names:
         started = time.monotonic()
         paths = outputs(name, root)
@@ -56,6 +57,8 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
                     f.write(text)
                 print(f"{name}: wrote {os.path.relpath(path, root)}", file=sys.stderr)
             if not check:
+                print(f"{name}: packing {os.path.relpath(paths['zip'], root)} (otter's zip plus this package's wheel)",
+                      file=sys.stderr)
                 repack(made["zip"], paths["zip"])
                 print(f"{name}: wrote {os.path.relpath(paths['zip'], root)} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
     if stale:
@@ -63,6 +66,7 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
         return 1
     if check:
         print("committed notebooks match the master notebooks", file=sys.stderr)
+    print(f"{'checked' if check else 'built'} {', '.join(names)} in {time.monotonic() - began:.0f} s", file=sys.stderr)
     return 0
 
 
@@ -76,6 +80,7 @@ def verify(names: list[str], root: str = ROOT) -> int:
     from autograder.homeworks import load
 
     failures = []
+    began = time.monotonic()
     for name in names:
         homework = load(name)
         for kind, want in (("solution", "full"), ("student", "zero")):
@@ -92,4 +97,7 @@ def verify(names: list[str], root: str = ROOT) -> int:
                 failures.append(f"{os.path.relpath(path, root)} {q.name}: {q.score:g}/{q.points:g}: {reasons}")
     for failure in failures:
         print(f"FAILED {failure}", file=sys.stderr)
+    if not failures:
+        print(f"verified {', '.join(names)}: every solution scores 100 and every template 0 "
+              f"({time.monotonic() - began:.0f} s)", file=sys.stderr)
     return 1 if failures else 0

@@ -1,71 +1,168 @@
-"""Grade many notebooks: collect the files, grade them in parallel, write every output."""
+"""Grade many submissions in parallel, saving each as it finishes, so that a stopped batch can resume.
+
+Per submission the output folder gets ``results/<name>.json`` (Gradescope's layout),
+``feedback/<name>.md`` and, written last, ``.resume/<name>.json``: the whole result with the
+assignment and the SHA-256 of the notebook it came from. ``--resume`` reads those back instead of
+grading again when the assignment and the notebook's bytes are the same.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
+import shutil
+import signal
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import torch
 
-from autograder.grading.grade import grade
-from autograder.grading.results import SubmissionResult
+from autograder.grading.grade import ungraded, grade
+from autograder.grading.progress import Progress
+from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
+from autograder.intake import Submission, stem
 from autograder.report import feedback, gradescope, sheet
 from autograder.sandbox.runner import Limits
 
-
-def collect(paths: list[str]) -> list[str]:
-    """Files named on the command line, and the notebooks inside folders named there (sorted)."""
-    files = []
-    for path in paths:
-        if os.path.isdir(path):
-            for folder, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                files += [os.path.join(folder, n) for n in sorted(names) if n.endswith(".ipynb")]
-        else:
-            files.append(path)
-    return files
+OUTPUT_FOLDERS = ("results", "feedback", ".resume")
 
 
-def unique_names(files: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    names = []
-    for f in files:
-        base = os.path.basename(f)
-        seen[base] = seen.get(base, 0) + 1
-        stem, ext = os.path.splitext(base)
-        names.append(base if seen[base] == 1 else f"{stem}-{seen[base]}{ext}")
-    return names
+class Interrupted(Exception):
+    """Ctrl-C: every grade finished so far is saved; ``abandoned`` submissions were being graded and are not."""
+
+    def __init__(self, saved: int, total: int, abandoned: int):
+        super().__init__(f"{saved} of {total} saved")
+        self.saved, self.total, self.abandoned = saved, total, abandoned
 
 
-def grade_all(files: list[str], homework: Homework, out: str, jobs: int, limits: Limits,
-              progress=sys.stderr) -> list[SubmissionResult]:
-    os.makedirs(os.path.join(out, "results"), exist_ok=True)
-    os.makedirs(os.path.join(out, "feedback"), exist_ok=True)
+def saved_grades(out: str) -> int:
+    """How many submissions an earlier run has saved in ``out``."""
+    folder = os.path.join(out, "results")
+    return sum(1 for n in os.listdir(folder) if n.endswith(".json")) if os.path.isdir(folder) else 0
+
+
+def clear(out: str) -> None:
+    """Remove what an earlier run wrote per submission (only the folders this package writes)."""
+    for name in OUTPUT_FOLDERS:
+        shutil.rmtree(os.path.join(out, name), ignore_errors=True)
+
+
+def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs: int, limits: Limits,
+              resume: bool = False, progress=sys.stderr) -> list[SubmissionResult]:
+    for name in OUTPUT_FOLDERS:
+        os.makedirs(os.path.join(out, name), exist_ok=True)
     if jobs > 1:  # the parent's own torch work (references, gradcheck) must not oversubscribe the cores
         torch.set_num_threads(1)
-    names = unique_names(files)
-    results: list[SubmissionResult | None] = [None] * len(files)
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade, f, homework, limits, n): i for i, (f, n) in enumerate(zip(files, names))}
-        for count, future in enumerate(as_completed(futures), 1):
-            i = futures[future]
-            result = results[i] = future.result()
-            write_one(out, result)
-            print(f"[{count}/{len(files)}] {result.file}: {result.total:g}/{result.possible:g} "
-                  f"{result.status} ({result.seconds:.1f} s, {time.monotonic() - started:.0f} s elapsed)",
-                  file=progress, flush=True)
-    sheet.write(os.path.join(out, "final_grades.csv"), homework, results)
+    results: list[SubmissionResult | None] = [None] * len(submissions)
+    for i, submission in enumerate(submissions):
+        if submission.path is None:
+            results[i] = ungraded(submission.name, homework, submission.problem)
+            write_one(out, results[i])
+        elif resume:
+            results[i] = _saved(out, submission, homework)
+    todo = [i for i, r in enumerate(results) if r is None]
+    bar = Progress(len(submissions), jobs, progress, done=len(submissions) - len(todo))
+    for submission, result in zip(submissions, results):
+        if submission.path is None:
+            bar.say(f"{submission.name}: {result.status}")
+    if resume:
+        kept = sum(1 for s, r in zip(submissions, results) if s.path is not None and r is not None)
+        bar.say(f"resuming: {kept} submission(s) already graded in {out}/ are kept, {len(todo)} to grade")
+    _run(todo, submissions, results, homework, out, jobs, limits, bar)
+    sheet.write(os.path.join(out, "final_grades.csv"), homework, results, [s.submitter for s in submissions])
     return results
 
 
+def _run(todo, submissions, results, homework, out, jobs, limits, bar: Progress) -> None:
+    def one(i: int) -> SubmissionResult:
+        bar.start(submissions[i].name)
+        return grade(submissions[i].path, homework, limits, submissions[i].name)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures = {pool.submit(one, i): i for i in todo}
+    pending, stopping = set(futures), False
+    try:
+        while pending:
+            try:
+                finished, pending = wait(pending, timeout=1, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:
+                if stopping:
+                    raise
+                stopping = True  # first Ctrl-C: start nothing new, finish and save what runs
+                pending = {f for f in pending if not f.cancel()}
+                bar.say(f"stopping: finishing the {len(pending)} submission(s) being graded (Ctrl-C again to abandon them)")
+                continue
+            for future in finished:
+                i = futures[future]
+                results[i] = future.result()
+                save(out, submissions[i], homework, results[i])
+                bar.finish(results[i])
+            bar.tick()
+    except KeyboardInterrupt:
+        _stop_children()
+        bar.close()
+        raise Interrupted(sum(r is not None for r in results), len(results), len(pending)) from None
+    finally:
+        pool.shutdown(wait=not pending, cancel_futures=True)
+    bar.close()
+    if stopping:
+        raise Interrupted(sum(r is not None for r in results), len(results), 0)
+
+
+def save(out: str, submission: Submission, homework: Homework, result: SubmissionResult) -> None:
+    """The outputs of one graded submission, then the record that lets ``--resume`` skip it."""
+    write_one(out, result)
+    record = {"assignment": homework.name, "sha256": _sha256(submission.path), "result": dataclasses.asdict(result)}
+    _write_atomically(os.path.join(out, ".resume", stem(result.file) + ".json"), json.dumps(record))
+
+
 def write_one(out: str, result: SubmissionResult) -> None:
-    stem = os.path.splitext(result.file)[0]
-    with open(os.path.join(out, "results", stem + ".json"), "w") as f:
-        json.dump(gradescope.results_json(result), f, indent=2)
-    with open(os.path.join(out, "feedback", stem + ".md"), "w") as f:
-        f.write(feedback.markdown(result))
+    name = stem(result.file)
+    _write_atomically(os.path.join(out, "results", name + ".json"), json.dumps(gradescope.results_json(result), indent=2))
+    feedback.write(os.path.join(out, "feedback"), name, result)
+
+
+def _saved(out: str, submission: Submission, homework: Homework) -> SubmissionResult | None:
+    """The result an earlier run saved for this very notebook and assignment, or None."""
+    try:
+        with open(os.path.join(out, ".resume", stem(submission.name) + ".json")) as f:
+            record = json.load(f)
+        if record["assignment"] != homework.name or record["sha256"] != _sha256(submission.path):
+            return None
+        fields = record["result"]
+        questions = [QuestionResult(q["name"], q["points"], [Check(**c) for c in q["checks"]]) for q in fields["questions"]]
+        return SubmissionResult(**{**fields, "questions": questions})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write beside ``path``, then rename: an interrupted write never leaves half a file under its name."""
+    partial = path + ".partial"
+    with open(partial, "w") as f:
+        f.write(text)
+    os.replace(partial, path)
+
+
+def _stop_children() -> None:
+    """Kill the sandboxed notebooks still running: each leads its own session, out of Ctrl-C's reach."""
+    me = str(os.getpid())
+    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else []):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent = f.read().rsplit(")", 1)[1].split()[1]
+            if parent == me:
+                os.killpg(int(pid), signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            continue

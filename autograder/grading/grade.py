@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -19,7 +20,7 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
     try:
         cells = code_cells(path)
     except SubmissionError as e:
-        return _ungraded(name, homework, str(e))
+        return ungraded(name, homework, str(e))
     plans = [(q, q.plan(homework.rng(q.name))) for q in homework.questions]
     requests = []
     for question, plan in plans:
@@ -39,9 +40,9 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
 def _scaled(checks: list[Check], points: float) -> list[Check]:
     """Checks carry weights; a question's checks share its points in proportion to them."""
     total = sum(c.points for c in checks)
-    return [Check(c.name, points * c.points / total, c.passed, c.message) for c in checks]
+    return [dataclasses.replace(c, points=points * c.points / total) for c in checks]
 
 
-def _ungraded(name: str, homework: Homework, reason: str) -> SubmissionResult:
+def ungraded(name: str, homework: Homework, reason: str) -> SubmissionResult:
     questions = [QuestionResult(q.name, q.points, [Check("submission", q.points, False, reason)]) for q in homework.questions]
     return SubmissionResult(name, homework.name, questions, status=f"Not graded: {reason}")

@@ -11,6 +11,9 @@ class Check:
     points: float
     passed: bool
     message: str = ""
+    # For a training check: {"student": metrics, "reference": metrics}, each a dict of equal-length
+    # float lists keyed like asking.METRIC_KEYS (the student's holds only the keys that could be plotted).
+    curves: dict | None = None
 
     @property
     def earned(self) -> float:
