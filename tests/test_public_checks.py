@@ -5,8 +5,10 @@ import json
 import shutil
 import sys
 
+import master_notebook
 import nbformat
 import pytest
+import torch
 from conftest import ROOT
 from nbclient import NotebookClient
 
@@ -75,3 +77,90 @@ def test_notebook_and_checks_need_only_what_colab_has(kind, assignment):
     used = set().union(*(imported_modules(s) for s in sources))
     outside = used - ALLOWED_IMPORTS - set(sys.stdlib_module_names) - {"google"}
     assert not outside, f"{kind} imports {outside}"
+
+
+def helper_source(assignment):
+    """The cell that defines ``explain_mismatch``, the diagnosis the public checks share."""
+    return next(src for kind, src in master_notebook.cells(assignment) if kind == "code" and "def explain_mismatch(" in src)
+
+
+def test_both_homeworks_share_one_diagnosis_helper():
+    assert helper_source("hw1") == helper_source("hw2")
+
+
+@pytest.fixture(scope="module")
+def explain_mismatch():
+    namespace = {"torch": torch}
+    exec(helper_source("hw1"), namespace)
+    return namespace["explain_mismatch"]
+
+
+GRAD = torch.tensor([[-1.5, 0.25, 2.0], [0.5, -3.0, 1.0]], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("got, options, phrase", [
+    (3 * GRAD, {"n": 3}, "did you forget the 1/n of the mean?"),
+    (GRAD / 3, {"n": 3}, "is the 1/n applied twice?"),
+    (2 * GRAD, {}, "a factor 2 too many"),
+    (GRAD / 2, {}, "a factor 2 is missing"),
+    (-GRAD, {}, "the sign is wrong"),
+    (-3 * GRAD, {"n": 3}, "the sign is wrong: check the order of the difference (prediction - target); n = 3 times too large"),
+    (1.7 * GRAD, {}, "1.7 times too large"),
+    (GRAD.T, {}, "got (3, 2): the transpose"),
+    (GRAD.reshape(6), {}, "a size-1 dimension too many or too few"),
+    (GRAD.reshape(2, 3, 1).expand(2, 3, 3), {}, "broadcasts to an (n, n) matrix"),
+    (GRAD[0], {}, "fewer values than expected"),
+    (torch.zeros_like(GRAD), {}, "it is all zeros; is this gradient computed at all?"),
+    (GRAD + 1, {"mistakes": [("that is the known mistake", GRAD + 1)]}, "got [[-0.5, 1.25, 3.0], [1.5, -2.0, 2.0]]: that is the known mistake"),
+    (GRAD + torch.tensor([[0.0, 0.0, 0.5], [0.0, 0.0, 0.0]], dtype=torch.float64), {}, "(off by up to 0.5)"),
+    ([1.0, 2.0], {}, "should be a tensor, got list"),
+])
+def test_diagnosis_names_the_mistake(explain_mismatch, got, options, phrase):
+    assert phrase in explain_mismatch(got, GRAD, "the gradient", **options)
+
+
+def test_diagnosis_accepts_float_rounding_and_recognises_a_square_transpose(explain_mismatch):
+    assert explain_mismatch(GRAD.float() * (1 + 1e-6), GRAD, "the gradient") is None
+    square = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert "it is the transpose of the expected one" in explain_mismatch(square.T, square, "W1")
+
+
+# One notebook per homework: the solutions with one mistake at each of three questions, and the
+# phrase its public check must show.
+MISTAKES = {
+    "hw1": [
+        ("q2", "    return X.T @ (X @ w - y) / n\n", "    return X.T @ (X @ w - y)\n", "did you forget the 1/n of the mean?"),
+        ("q3", "    residual = torch.sigmoid(z) - y\n", "    residual = (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z))\n",
+         "by the sigmoid's derivative s * (1 - s)"),
+        ("q10", "            w.grad = None\n            b.grad = None\n", "", "the gradients accumulate"),
+    ],
+    "hw2": [
+        ("q2", "    grad_W1 = G_Z.T @ X  # step 4", "    grad_W1 = X.T @ G_Z  # step 4", "got (2, 4): the transpose"),
+        ("q4", "    grad_W1 = G_Z.T @ X\n    grad_b1 = G_Z.sum(dim=0)\n", "    grad_W1 = G_Z.T @ X\n    grad_b1 = torch.zeros_like(b1)\n",
+         "the gradient of b1 should be [-0.1086, 0.378, -0.0568, -0.0255], got [0.0, 0.0, 0.0, 0.0]: it is all zeros"),
+        ("q10", "        for p in model.parameters():  # 4. clear the gradients\n            p.grad = None\n", "", "the gradients accumulate"),
+    ],
+}
+
+
+def with_mistakes(assignment, folder):
+    """The solution notebook with the mistakes of ``MISTAKES`` patched in, cut after the last question they touch."""
+    nb = nbformat.read(ROOT / "solutions" / f"{assignment}.ipynb", as_version=4)
+    last = max(int(q[1:]) for q, *_ in MISTAKES[assignment])
+    for question, right, wrong, _ in MISTAKES[assignment]:
+        cells = [c for c in nb.cells if c.cell_type == "code" and right in c.source]
+        assert len(cells) == 1, (question, right)
+        cells[0].source = cells[0].source.replace(right, wrong)
+    end = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.startswith(f'grader.check("q{last}")'))
+    nb.cells = nb.cells[: end + 1]
+    path = folder / "patched" / f"{assignment}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_public_checks_diagnose_common_mistakes(tmp_path, assignment):
+    shown = check_outputs(execute(with_mistakes(assignment, tmp_path), tmp_path))
+    for question, _, _, phrase in MISTAKES[assignment]:
+        assert phrase in shown[question], shown[question]
