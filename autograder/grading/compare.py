@@ -7,6 +7,8 @@ the expected value of a hidden input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from autograder.grading.results import Check
@@ -14,7 +16,7 @@ from autograder.sandbox.runner import Reply
 
 
 def describe(t: torch.Tensor) -> str:
-    return f"shape {tuple(t.shape)} {str(t.dtype).replace('torch.', '')}"
+    return f"shape {tuple(t.shape)} {short(t.dtype)}"
 
 
 def reply_problem(reply: Reply, what: str) -> str | None:
@@ -24,39 +26,139 @@ def reply_problem(reply: Reply, what: str) -> str | None:
     if reply.status == "missing":
         return f"{what}: not defined in the notebook"
     if reply.status == "error":
-        return f"{what} raised {reply.error}"
+        return f"{what} raised {reply.error}{error_hint(reply.error)}"
     return f"{what}: {reply.error}"
 
 
-def tensor_mismatch(got, expected: torch.Tensor, dtype: torch.dtype, rtol: float, atol: float, what: str) -> str | None:
-    """Why ``got`` is not ``expected`` (a tensor of ``dtype`` and the same shape, close in float64), or None."""
+# PyTorch's words for the pitfalls of the homeworks, and what they mean there.
+ERROR_CAUSES = (
+    ("a leaf Variable that requires grad is being used in an in-place operation",
+     "an in-place update of a parameter outside torch.no_grad(): wrap the update in `with torch.no_grad():`"),
+    ("grad can be implicitly created only for scalar outputs",
+     "backward() on a non-scalar needs a gradient argument (y.backward(torch.ones_like(y))) or a scalar (y.sum())"),
+    ("modified by an inplace operation",
+     "a tensor autograd saved for the backward pass was changed in place (like s += 1 after s = sigmoid(x)): "
+     "make a new tensor (s = s + 1)"),
+    ("does not require grad and does not have a grad_fn",
+     "the graph is cut between the input and the loss (a .detach(), torch.no_grad(), or a tensor without requires_grad)"),
+    ("'NoneType'",
+     "a .grad is None: no backward reached it, or the parameter was rebound (w = w - alpha * w.grad) into a new "
+     "tensor that is not a leaf, whose .grad autograd never fills; update in place under torch.no_grad()"),
+    ("Trying to backward through the graph a second time",
+     "the graph was freed by the first backward: run the forward pass again before each backward"),
+    ("cannot be multiplied", "the shapes of a matrix product do not fit: check which operand needs a .T"),
+)
+
+
+def error_hint(error: str) -> str:
+    """"; <what it means>" for an error message of a known pitfall, else ""."""
+    return next((f"; {cause}" for words, cause in ERROR_CAUSES if words in error), "")
+
+
+Known = tuple[torch.Tensor, str]
+"""A wrong answer the grader recognises, computed from the same inputs, and what it means."""
+
+
+def tensor_mismatch(got, expected: torch.Tensor, dtype: torch.dtype, rtol: float, atol: float, what: str,
+                    n: int | None = None, known: Sequence[Known] = ()) -> str | None:
+    """Why ``got`` is not ``expected`` (a tensor of ``dtype`` and the same shape, close in float64), or None.
+
+    A wrong value is diagnosed where possible: as one of the ``known`` wrong answers the caller computed
+    from the same inputs, else as the expected value times a constant (``n``, the number of examples,
+    names the 1/n of a mean).
+    """
     if not isinstance(got, torch.Tensor):
         return f"{what} returned {type(got).__name__}, expected a tensor of {describe(expected.to(dtype))}"
     if tuple(got.shape) != tuple(expected.shape):
-        return f"{what} returned shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+        return f"{what} returned shape {tuple(got.shape)}, expected {tuple(expected.shape)}{shape_hint(got, expected)}"
     if got.dtype != dtype:
-        return f"{what} returned dtype {str(got.dtype).replace('torch.', '')}, expected {str(dtype).replace('torch.', '')} (the input's)"
-    g, e = got.to(torch.float64), expected.to(torch.float64)
-    if not torch.isfinite(g).all():
-        return f"{what} has nan or inf entries"
+        return f"{what} returned dtype {short(got.dtype)}, expected {short(dtype)} (the input's){dtype_hint(got.dtype, dtype)}"
+    g, e = got.detach().to(torch.float64), expected.to(torch.float64)
+    finite = bool(torch.isfinite(g).all())
     err = (g - e).abs()
-    if bool((err <= atol + rtol * e.abs()).all()):
+    if finite and bool((err <= atol + rtol * e.abs()).all()):
         return None
-    rel = float((err / (e.abs() + atol)).max())
-    return (f"{what} is off: max abs error {float(err.max()):.3g}, max relative error {rel:.3g} "
-            f"(tolerance rtol {rtol:g}, atol {atol:g}){scale_hint(g, e)}")
+    if not finite:
+        problem = f"{what} has nan or inf entries"
+    else:
+        rel = float((err / (e.abs() + atol)).max())
+        problem = (f"{what} is off: max abs error {float(err.max()):.3g}, max relative error {rel:.3g} "
+                   f"(tolerance rtol {rtol:g}, atol {atol:g})")
+    return problem + (known_hint(g, e, rtol, atol, known) or scale_hint(g, e, n))
 
 
-def scale_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
-    """When ``got`` is ``expected`` times one constant, say so: a lost factor is the usual cause."""
-    if expected.numel() < 2 or float(expected.abs().max()) == 0:
+def matches(got: torch.Tensor, candidate: torch.Tensor) -> bool:
+    """``got`` is ``candidate`` to float32 precision, nan and inf where ``candidate`` has them."""
+    c = candidate.to(torch.float64)
+    if got.shape != c.shape:
+        return False
+    finite = torch.isfinite(c)
+    if not torch.equal(finite, torch.isfinite(got)):
+        return False
+    return bool(torch.allclose(got[finite], c[finite], rtol=1e-3, atol=1e-5))
+
+
+def known_hint(got: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, known: Sequence[Known]) -> str:
+    """"; <meaning>" of the first known wrong answer ``got`` is (one the right answer is not), else ""."""
+    for candidate, meaning in known:
+        c = candidate.to(torch.float64)
+        right_too = bool(torch.isfinite(c).all()) and bool(((c - expected).abs() <= atol + rtol * expected.abs()).all())
+        if not right_too and matches(got, c):
+            return f"; {meaning}"
+    return ""
+
+
+def scale_hint(got: torch.Tensor, expected: torch.Tensor, n: int | None = None) -> str:
+    """When ``got`` is ``expected`` times one constant, say so and name the usual cause of that constant."""
+    if expected.numel() < 2 or float(expected.abs().max()) == 0 or not bool(torch.isfinite(got).all()):
         return ""
     c = float((got * expected).sum() / (expected * expected).sum())
     if abs(c - 1) < 1e-3 or not bool(torch.allclose(got, c * expected, rtol=1e-3, atol=1e-6)):
         return ""
     if abs(c + 1) < 1e-3:
-        return "; it is the expected value with its sign flipped"
+        return "; it is the expected value with its sign flipped (y - prediction where prediction - y belongs, or a lost minus)"
+    causes = [(2.0, "it is twice the expected value: a factor 2 too many (the 0.5 of the loss cancels the 2 from the square)"),
+              (0.5, "it is half the expected value: the factor 2 from differentiating the square is missing")]
+    if n and n > 2:
+        causes += [(float(n), f"it is n = {n} times the expected value: did you forget the 1/n of the mean (a sum where a mean belongs)?"),
+                   (1.0 / n, f"it is 1/n = 1/{n} of the expected value: a mean where a sum belongs, or a division by n twice")]
+    cause = next((cause for factor, cause in causes if abs(abs(c) / factor - 1) < 1e-3), None)
+    if cause:
+        return f"; {cause}" + (" (and its sign is flipped)" if c < 0 else "")
     return f"; it is {c:.4g} times the expected value (a constant factor lost or added: a 1/n of a mean, a 2 from a square?)"
+
+
+def shape_hint(got: torch.Tensor, expected: torch.Tensor) -> str:
+    """The usual cause of a wrong shape: a kept or missing dimension of size 1, a transpose, a broadcast."""
+    g, e = tuple(got.shape), tuple(expected.shape)
+    values_right = ""
+    if got.numel() == expected.numel() and got.dim() <= 2:
+        flat = got.detach().to(torch.float64)
+        same = bool(torch.allclose(flat.reshape(e), expected.to(torch.float64), rtol=1e-3, atol=1e-5))
+        transposed = len(e) == 2 and g == e[::-1] and bool(
+            torch.allclose(flat.T, expected.to(torch.float64), rtol=1e-3, atol=1e-5))
+        values_right = " (the values are right, only the shape is not)" if same or transposed else ""
+    if [s for s in g if s != 1] == [s for s in e if s != 1]:
+        return (f": a dimension of size 1 too many or too few (a column (k, 1) where (k,) belongs, keepdim=True, "
+                f"or a missing .reshape){values_right}")
+    if len(g) == 2 and g == e[::-1]:
+        return f": a transposed result (swap the operands or the .T){values_right}"
+    if len(g) > len(e) and (g[:len(e)] == e or g[len(g) - len(e):] == e):
+        return (": a broadcast-shaped result: a column (k, 1) and a 1-D (k,) tensor combined into a matrix; "
+                "keep targets and predictions both 1-D")
+    return ""
+
+
+def dtype_hint(got: torch.dtype, expected: torch.dtype) -> str:
+    if got == torch.float32 and expected == torch.float64:
+        return ": a result built in a tensor made without dtype= (torch.zeros(d) and torch.tensor([...]) are float32) or a .float()"
+    if got == torch.float64 and expected == torch.float32:
+        return ": computed in float64 and not cast back (.to(x.dtype))"
+    return ""
+
+
+def short(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
 
 
 def tolerances(dtype: torch.dtype) -> tuple[float, float]:

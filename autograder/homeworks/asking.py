@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
+from collections.abc import Sequence
 
 import torch
 
 from autograder.grading import compare
+from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.sandbox.runner import Reply, Request
 
@@ -57,10 +60,23 @@ class Asks:
 
 
 def tensor_problem(reply: Reply, expected: torch.Tensor, dtype: torch.dtype, what: str,
-                   tol: tuple[float, float] | None = None) -> str | None:
-    """Why the reply is not ``expected`` as a tensor of ``dtype``, or None."""
+                   tol: tuple[float, float] | None = None, n: int | None = None,
+                   known: Sequence[compare.Known] = ()) -> str | None:
+    """Why the reply is not ``expected`` as a tensor of ``dtype``, or None (``n`` and ``known`` diagnose it)."""
     rtol, atol = tol or compare.tolerances(dtype)
-    return compare.reply_problem(reply, what) or compare.tensor_mismatch(reply.value, expected, dtype, rtol, atol, what)
+    return compare.reply_problem(reply, what) or compare.tensor_mismatch(reply.value, expected, dtype, rtol, atol, what, n, known)
+
+
+def bce_mixups(z: torch.Tensor, y: torch.Tensor) -> list[compare.Known]:
+    """The usual wrong mean binary cross-entropies of logits ``z`` (float64): the log of the sigmoid (inf or nan
+    at large logits), BCELoss's clamped log, a sum where the mean belongs."""
+    s = torch.sigmoid(z)
+    naive = -(y * torch.log(s) + (1 - y) * torch.log(1 - s)).mean()
+    stable = "softplus(z) - y*z, or F.binary_cross_entropy_with_logits"
+    return [(naive, f"log(sigmoid(z)) underflows: sigmoid(-1000) is 0 and log(0) = -inf; write the loss as {stable}"),
+            (torch.nn.functional.binary_cross_entropy(s, y),
+             f"that is BCELoss's value, whose log is clamped at -100: wrong for large logits; use the logits form, {stable}"),
+            ((torch.nn.functional.softplus(z) - y * z).sum(), f"it is n = {z.shape[0]} times the expected value: a sum where the mean belongs")]
 
 
 def manual_violation(replies: list[Reply], names: dict[int, str]) -> list[Check] | None:
@@ -123,3 +139,27 @@ def trajectory_problem(metrics: dict, expected: dict, data, what) -> str | None:
             return (f"{what}: metrics[{key!r}] leaves the reference trajectory at logged step "
                     f"{expected['iterations'][first]} (off by {float((got - want).abs()[first]):.3g})")
     return None
+
+
+def known_trajectory(metrics, mixups, data) -> str:
+    """"; <meaning>" when ``metrics`` follow one of the wrong trajectories that ``mixups()`` yields as
+    (metrics, meaning) pairs (each computed only when the ones before it do not match), else ""."""
+    return next((f"; {meaning}" for expected, meaning in mixups() if trajectory_problem(metrics, expected, data, "") is None), "")
+
+
+def trajectory_check(name: str, points: float, problem: str | None, metrics, expected: dict) -> Check:
+    """The check of a training trajectory, carrying the student's curves beside the reference's for the feedback."""
+    return dataclasses.replace(check(name, points, problem), curves=curves(metrics, expected))
+
+
+def curves(metrics, expected: dict) -> dict | None:
+    """The returned metrics that can be drawn (lists of numbers as long as ``iterations``) and the reference's."""
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("iterations"), list):
+        return None
+    steps = len(metrics["iterations"])
+    drawable = {key: [float(v) for v in metrics[key]] for key in METRIC_KEYS
+                if isinstance(metrics.get(key), list) and len(metrics[key]) == steps
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in metrics[key])}
+    if "iterations" not in drawable or len(drawable) == 1:
+        return None
+    return {"student": drawable, "reference": {key: [float(v) for v in expected[key]] for key in METRIC_KEYS}}

@@ -15,11 +15,11 @@ from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, autograd_problem, trajectory_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
+    DTYPES, Asks, autograd_problem, bce_mixups, known_trajectory, trajectory_check, trajectory_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
     tensor_problem, uniform,
 )
 from autograder.homeworks.hw1 import reference as ref
-from autograder.homeworks.mnist import split, test_set
+from autograder.homeworks.mnist import MNIST_MEAN, MNIST_STD, split, test_set
 
 TRAIN_SECONDS = 120.0
 
@@ -45,17 +45,24 @@ def q1(rng: random.Random) -> Plan:
             at = f"at x of shape {shape_of(x)}"
             checks.append(check(f"f {short(x.dtype)}", 1, tensor_problem(r[i_f], ref.f(x.double()), x.dtype, f"f(x) {at}")))
             checks.append(check(f"df_manual {short(x.dtype)}", 1.5,
-                                tensor_problem(r[i_df], ref.df(x.double()), x.dtype, f"df_manual(x) {at}")))
+                                tensor_problem(r[i_df], ref.df(x.double()), x.dtype, f"df_manual(x) {at}", known=_derivative_mixups(x))))
             what = f"df_autograd(x) {at}"
-            checks.append(check(f"df_autograd {short(x.dtype)}", 2,
-                                tensor_problem(r[i_auto], ref.df(x.double()), x.dtype, what) or autograd_problem(r[i_auto], what)))
+            checks.append(check(f"df_autograd {short(x.dtype)}", 2, tensor_problem(
+                r[i_auto], ref.df(x.double()), x.dtype, what, known=_derivative_mixups(x)) or autograd_problem(r[i_auto], what)))
         at = f"at x of shape {shape_of(grid)} (elementwise on a 2-D input)"
         checks.append(check("f elementwise", 0.5, tensor_problem(r[f_grid], ref.f(grid), grid.dtype, f"f(x) {at}")))
-        problem = tensor_problem(r[df_grid], ref.df(grid), grid.dtype, f"df_manual(x) {at}")
+        problem = tensor_problem(r[df_grid], ref.df(grid), grid.dtype, f"df_manual(x) {at}", known=_derivative_mixups(grid))
         checks.append(check("df_manual gradcheck", 1.5, problem or compare.gradcheck_with(ref.f, (grid,), (r[df_grid].value,))))
         return checks
 
     return Plan(ask.requests, score)
+
+
+def _derivative_mixups(x) -> list:
+    x = x.double()
+    return [(ref.f(x), "it is f(x) itself, not its derivative"),
+            (3 * x**2, "the derivative of -3x (the constant -3) is missing"),
+            (x**2 - 3, "the power rule's factor 3 is missing: d/dx x**3 = 3 x**2")]
 
 
 def _regression_data(rng: random.Random, dtype):
@@ -76,9 +83,13 @@ def q2(rng: random.Random) -> Plan:
         for (X, y, w), i_loss, i_grad in asked:
             dtype, at = X.dtype, f"for X, y, w of shapes {shape_of(X, y, w)}"
             X64, y64, w64 = X.double(), y.double(), w.double()
+            loss = ref.least_squares_loss(X64, y64, w64)
             checks.append(check(f"loss {short(dtype)}", 1.5, tensor_problem(
-                r[i_loss], ref.least_squares_loss(X64, y64, w64), dtype, f"least_squares_loss {at}")))
-            problem = tensor_problem(r[i_grad], ref.least_squares_grad(X64, y64, w64), dtype, f"least_squares_grad {at}")
+                r[i_loss], loss, dtype, f"least_squares_loss {at}", known=[
+                    (2 * loss, "it is twice the expected value: the 0.5 in front of the mean is missing"),
+                    (loss * X.shape[0], f"it is n = {X.shape[0]} times the expected value: a sum where the mean belongs")])))
+            problem = tensor_problem(r[i_grad], ref.least_squares_grad(X64, y64, w64), dtype, f"least_squares_grad {at}",
+                                     n=X.shape[0])
             if problem is None and dtype == torch.float64:
                 problem = compare.gradcheck_with(lambda w_: ref.least_squares_loss(X64, y64, w_), (w64,), (r[i_grad].value,))
             checks.append(check(f"gradient {short(dtype)}", 3.5, problem))
@@ -113,38 +124,61 @@ def q3(rng: random.Random) -> Plan:
             dtype, at = X.dtype, f"for X, y, w, b of shapes {shape_of(X, y, w, b)}"
             X64, y64, w64, b64 = (t.double() for t in (X, y, w, b))
             checks.append(check(f"loss {short(dtype)}", 1.5, tensor_problem(
-                r[i_loss], ref.logistic_loss(X64, y64, w64, b64), dtype, f"logistic_loss {at}")))
+                r[i_loss], ref.logistic_loss(X64, y64, w64, b64), dtype, f"logistic_loss {at}",
+                known=bce_mixups(X64 @ w64 + b64, y64))))
             checks.append(check(f"gradient {short(dtype)}", 4, _logistic_grad_problem(r[i_grad], (X64, y64, w64, b64), dtype, at)))
         for (X, y, w, b), i_loss in asked_extreme:
             dtype = X.dtype
             what = f"logistic_loss at logits of +-1000 ({short(dtype)}, X of shape {tuple(X.shape)})"
-            expected = ref.logistic_loss(*(t.double() for t in (X, y, w, b)))
-            checks.append(check(f"loss at +-1000 {short(dtype)}", 1, tensor_problem(r[i_loss], expected, dtype, what)))
+            X64, y64, w64, b64 = (t.double() for t in (X, y, w, b))
+            checks.append(check(f"loss at +-1000 {short(dtype)}", 1, tensor_problem(
+                r[i_loss], ref.logistic_loss(X64, y64, w64, b64), dtype, what, known=bce_mixups(X64 @ w64 + b64, y64))))
         return checks
 
     return Plan(ask.requests, score)
+
+
+def _logistic_grad_mixups(X, y, w, b) -> tuple[list, list]:
+    """Wrong (grad_w, grad_b) pairs: sigmoid'(z) = s(1 - s) where the loss's derivative s - y belongs; a sum for b."""
+    n, s = X.shape[0], torch.sigmoid(X @ w + b)
+    derivative = ("it equals the gradient with sigmoid'(z) = s(1 - s) in place of s - y: that is the sigmoid's "
+                  "derivative, not the loss's (for the cross-entropy the s(1 - s) cancels, leaving s - y)")
+    squared = ("it equals the gradient of the squared error through the sigmoid, (s - y) s(1 - s): for the "
+               "cross-entropy the s(1 - s) cancels, leaving s - y")
+    known_w = [(X.T @ (s * (1 - s)) / n, derivative), (X.T @ ((s - y) * s * (1 - s)) / n, squared)]
+    known_b = [((s * (1 - s)).mean().reshape(1), derivative), (((s - y) * s * (1 - s)).mean().reshape(1), squared),
+               ((s - y).sum().reshape(1), f"it is n = {n} times the expected value: a sum where the mean belongs"),
+               (torch.zeros(1, dtype=X.dtype), "grad_b is all zeros: the bias gradient is missing (it is mean(s - y))")]
+    return known_w, known_b
 
 
 def _logistic_grad_problem(reply, point, dtype, at) -> str | None:
     what = f"logistic_grad {at}"
     if problem := compare.reply_problem(reply, what):
         return problem
+    if isinstance(reply.value, torch.Tensor):
+        return f"{what} returned one tensor, expected the tuple (grad_w, grad_b): the bias gradient grad_b is missing"
     if not (isinstance(reply.value, tuple) and len(reply.value) == 2) and not (
             isinstance(reply.value, list) and len(reply.value) == 2):
         return f"{what} returned {type(reply.value).__name__}, expected the tuple (grad_w, grad_b)"
     X, y, w, b = point
     expected_w, expected_b = ref.logistic_grad(X, y, w, b)
+    known_w, known_b = _logistic_grad_mixups(X, y, w, b)
     rtol, atol = compare.tolerances(dtype)
     got_w, got_b = reply.value
-    problem = (compare.tensor_mismatch(got_w, expected_w, dtype, rtol, atol, f"grad_w {at}")
-               or compare.tensor_mismatch(got_b, expected_b, dtype, rtol, atol, f"grad_b {at}"))
+    problem = compare.tensor_mismatch(got_w, expected_w, dtype, rtol, atol, f"grad_w {at}", X.shape[0], known_w)
+    if problem is None and (problem := compare.tensor_mismatch(got_b, expected_b, dtype, rtol, atol, f"grad_b {at}", X.shape[0], known_b)):
+        problem += " (grad_w is right: only the bias gradient is wrong)"
     if problem is None and dtype == torch.float64:
         problem = compare.gradcheck_with(lambda w_, b_: ref.logistic_loss(X, y, w_, b_), (w, b), (got_w, got_b))
     return problem
 
 
-def _pitfall(name: str, expected, make_inputs, describe) -> Question:
-    """q4-q7: a repaired snippet, judged on fresh inputs of other sizes; it must still use autograd."""
+def _pitfall(name: str, expected, make_inputs, describe, mixups=lambda *args: []) -> Question:
+    """q4-q7: a repaired snippet, judged on fresh inputs of other sizes; it must still use autograd.
+
+    ``mixups`` gives the known wrong answers for the same (float64) inputs.
+    """
 
     def plan(rng: random.Random) -> Plan:
         ask = Asks(rng)
@@ -156,7 +190,8 @@ def _pitfall(name: str, expected, make_inputs, describe) -> Question:
             for args, i in asked:
                 what = f"{name}({describe(args)})"
                 dtype = args[0].dtype
-                problem = tensor_problem(r[i], expected(*[a.double() if isinstance(a, torch.Tensor) else a for a in args]), dtype, what)
+                point = [a.double() if isinstance(a, torch.Tensor) else a for a in args]
+                problem = tensor_problem(r[i], expected(*point), dtype, what, known=mixups(*point))
                 checks.append(check(what, 1, problem or autograd_problem(r[i], what)))
             return checks
 
@@ -189,11 +224,25 @@ def _describe_x(args) -> str:
 q4 = _pitfall("fix_detach", lambda x: torch.full_like(x, 6.0), _x, _describe_x)
 q5 = _pitfall("fix_inplace", _sigmoid_square_grad, _x, _describe_x)
 q6 = _pitfall("fix_accumulation", lambda x, n: torch.stack([2 * x] * n), _x_steps,
-              lambda a: f"x of shape {shape_of(a[0])}, n_steps={a[1]}")
+              lambda a: f"x of shape {shape_of(a[0])}, n_steps={a[1]}",
+              lambda x, n: [(torch.stack([2 * (k + 1) * x for k in range(n)]),
+                             "row k is k + 1 times 2x: the gradients accumulate across the backward passes; clear x.grad "
+                             "(x.grad = None or x.grad.zero_()) before each one")])
 q7 = _pitfall("fix_vector_backward", lambda x: 2 * x, _x, _describe_x)
 
 # What the lecture's five snippets really do under the pinned torch (tests/test_hw1_pytorch_claims.py runs them).
 Q8_TRUTH = {"s1": 2.0, "s2": "error", "s3": "none", "s4": 6.0, "s5": "error"}
+
+
+# What each snippet teaches, for a wrong prediction (the lecture's text is wrong about s1, s2 and s3).
+Q8_HINTS = {
+    "s1": "The lecture says the in-place y += 1 raises; y = x * 2 saves nothing that y += 1 changes, so see what this torch does.",
+    "s2": "z = y.detach() cuts the graph, so w = z * 3 does not require grad: what does w.backward() do then?",
+    "s3": "W1 = torch.randn(..., requires_grad=True) * 0.01 is the result of a multiplication, not a leaf: "
+          "autograd fills .grad only on leaves.",
+    "s4": "Each backward() adds into x.grad; nothing clears it between the passes.",
+    "s5": "backward() without an argument needs a scalar output; y here has two elements.",
+}
 
 
 def _prediction(value):
@@ -231,7 +280,7 @@ def q8(rng: random.Random) -> Plan:
             elif got is None:
                 message = f"predictions[{key!r}] is not \"error\", \"none\" or a number"
             else:
-                message = f"predictions[{key!r}] does not match what the snippet does: run it and look"
+                message = f"predictions[{key!r}] does not match what the snippet does: run it and look. {Q8_HINTS[key]}"
             ok = got == truth
             checks.append(Check(key, 1, ok, "" if ok else message))
         return checks
@@ -260,10 +309,29 @@ def _split_problem(reply, expected, what) -> str | None:
     got = reply.value
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         return f"{what} returned {type(got).__name__}, expected (X_train, y_train, X_val, y_val)"
-    for part, g, e in zip(("X_train", "y_train", "X_val", "y_val"), got, expected):
-        if problem := compare.tensor_mismatch(g, e, torch.float32, 1e-5, 1e-6, f"{part} of {what}"):
+    for part, g, e, known in zip(("X_train", "y_train", "X_val", "y_val"), got, expected, _loader_mixups(*expected)):
+        if problem := compare.tensor_mismatch(g, e, torch.float32, 1e-5, 1e-6, f"{part} of {what}", known=known):
             return problem
     return None
+
+
+def _loader_mixups(X_train, y_train, X_val, y_val) -> list[list]:
+    """For each part of the split, what a loader with one of the usual mistakes returns in its place."""
+    n_val = X_val.shape[0]
+    X, y = torch.cat([X_train, X_val]), torch.cat([y_train, y_val])
+    pixels = X * MNIST_STD + MNIST_MEAN
+    front = "the validation rows are the first n_val, expected the last n_val (X[-n_val:])"
+    swapped = "odd and even are swapped: odd is 1 (label % 2)"
+
+    def parts(train: bool) -> tuple[list, list]:
+        mine, front_part = (slice(None, -n_val), slice(n_val, None)) if train else (slice(-n_val, None), slice(None, n_val))
+        images = [(pixels[mine], "the images are not normalised: add transforms.Normalize((0.1307,), (0.3081,)) after ToTensor()"),
+                  (255 * pixels[mine], "the pixels run from 0 to 255: ToTensor() scales them to [0, 1], then Normalize"),
+                  ((X[mine] - MNIST_MEAN) / MNIST_STD, "the images are normalised twice"),
+                  (X[front_part], front)]
+        return images, [(y[front_part], front), (1 - y[mine], swapped)]
+
+    return [*parts(True), *parts(False)]
 
 
 def q10(rng: random.Random) -> Plan:
@@ -289,12 +357,23 @@ def q10(rng: random.Random) -> Plan:
                 elif not autograd and ran > 0:
                     problem = f"{what} ran a backward pass: with use_autograd=False the step must use logistic_grad"
             metrics_problem = problem or trajectory_problem(reply.value[2], expected[2], data, what)
-            checks.append(check(f"{label} trajectory", 8, metrics_problem))
+            if metrics_problem and not problem:
+                metrics_problem += known_trajectory(reply.value[2], lambda: _training_mixups(data, settings), data)
+            checks.append(trajectory_check(f"{label} trajectory", 8, metrics_problem, None if problem else reply.value[2], expected[2]))
             weights_problem = problem or _final_weights_problem(reply, expected, what)
             checks.append(check(f"{label} final w and b", 4, weights_problem))
         return checks
 
     return Plan(ask.requests, score)
+
+
+def _training_mixups(data, settings):
+    """The trajectories of the usual training mistakes, computed one at a time."""
+    yield (ref.train_logistic(*data, **settings, accumulate=True)[2],
+           "it follows gradients accumulated across the steps: clear w.grad and b.grad after each update "
+           "(w.grad = None, or .zero_())")
+    yield (ref.train_logistic(*data, **settings, log_before_update=True)[2],
+           "it follows the metrics logged before the step's update: compute them right after it")
 
 
 def _returned_triple_problem(value, what) -> str | None:

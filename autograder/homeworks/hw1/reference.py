@@ -42,18 +42,29 @@ def accuracy(X, y, w, b) -> float:
     return float(((torch.sigmoid(X @ w + b) >= 0.5).to(y.dtype) == y).to(torch.float64).mean())
 
 
-def train_logistic(X_train, y_train, X_val, y_val, alpha=0.01, n_steps=1000, log_every=10):
-    """Full-batch gradient descent on the logistic loss; metrics right after each logged update."""
+def train_logistic(X_train, y_train, X_val, y_val, alpha=0.01, n_steps=1000, log_every=10,
+                   accumulate=False, log_before_update=False):
+    """Full-batch gradient descent on the logistic loss; metrics right after each logged update.
+
+    ``accumulate`` and ``log_before_update`` make two usual mistakes, so that grading can recognise
+    them: gradients summed across the steps (never cleared), metrics logged before the update.
+    """
     w = torch.zeros(X_train.shape[1], dtype=X_train.dtype)
     b = torch.zeros(1, dtype=X_train.dtype)
+    sum_w, sum_b = torch.zeros_like(w), torch.zeros_like(b)
     metrics = {"iterations": [], "train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
     for step in range(n_steps):
         grad_w, grad_b = logistic_grad(X_train, y_train, w, b)
+        if accumulate:
+            sum_w, sum_b = sum_w + grad_w, sum_b + grad_b
+            grad_w, grad_b = sum_w, sum_b
+        before = (w, b)
         w, b = w - alpha * grad_w, b - alpha * grad_b
         if step % log_every == 0:
+            logged_w, logged_b = before if log_before_update else (w, b)
             metrics["iterations"].append(step)
-            metrics["train_loss"].append(float(logistic_loss(X_train, y_train, w, b)))
-            metrics["train_acc"].append(accuracy(X_train, y_train, w, b))
-            metrics["val_loss"].append(float(logistic_loss(X_val, y_val, w, b)))
-            metrics["val_acc"].append(accuracy(X_val, y_val, w, b))
+            metrics["train_loss"].append(float(logistic_loss(X_train, y_train, logged_w, logged_b)))
+            metrics["train_acc"].append(accuracy(X_train, y_train, logged_w, logged_b))
+            metrics["val_loss"].append(float(logistic_loss(X_val, y_val, logged_w, logged_b)))
+            metrics["val_acc"].append(accuracy(X_val, y_val, logged_w, logged_b))
     return w, b, metrics

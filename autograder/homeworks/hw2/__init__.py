@@ -15,8 +15,8 @@ from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
-    trajectory_problem,
+    DTYPES, Asks, bce_mixups, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
+    known_trajectory, trajectory_check, trajectory_problem,
 )
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.mnist import split, test_set
@@ -49,15 +49,22 @@ def q1(rng: random.Random) -> Plan:
         checks = []
         for X, params, i in asked:
             what = f"mlp_forward for X, W1, b1, w2, b2 of shapes {shape_of(X, *params)}"
-            expected = ref.mlp_forward(X.double(), *(p.double() for p in params))
-            checks.append(check(f"predictions {short(X.dtype)}", 1, tensor_problem(r[i], expected, X.dtype, what)))
+            X64, W1, b1, w2, b2 = X.double(), *(p.double() for p in params)
+            known = [(ref.mlp_forward(X64, W1, b1, w2, torch.zeros_like(b2)), "the output bias b2 is missing"),
+                     (ref.mlp_forward(X64, W1, torch.zeros_like(b1), w2, b2), "the hidden bias b1 is missing"),
+                     ((X64 @ W1.T + b1) @ w2 + b2, "the tanh between the layers is missing")]
+            checks.append(check(f"predictions {short(X.dtype)}", 1, tensor_problem(
+                r[i], ref.mlp_forward(X64, W1, b1, w2, b2), X.dtype, what, known=known)))
         return checks
 
     return Plan(ask.requests, score)
 
 
 def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
-    """q2 and q4: every gradient of the dict, both dtypes, then gradcheck of the float64 ones against ``loss``."""
+    """q2 and q4: every gradient of the dict, both dtypes, then gradcheck of the float64 ones against ``loss``.
+
+    Wrong gradients are diagnosed against the usual mistakes (:func:`_backprop_mixups`).
+    """
 
     def plan(rng: random.Random) -> Plan:
         ask = Asks(rng)
@@ -76,11 +83,18 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
                 problem = compare.reply_problem(reply, f"{name} {at}")
                 if problem is None and not isinstance(reply.value, dict):
                     problem = f"{name} {at} returned {type(reply.value).__name__}, expected a dict with keys {', '.join(PARAMETERS)}"
+                known = _backprop_mixups(*point, classifier)
+                key_problems = {}
                 for key in PARAMETERS:
                     what = f"{name}(...)[{key!r}] {at}"
                     key_problem = problem or (f"{what}: missing" if key not in reply.value else None)
-                    key_problem = key_problem or tensor_problem(reply_item(reply, key), expected[key], dtype, what)
-                    checks.append(check(f"{key} {short(dtype)}", 1, key_problem))
+                    key_problems[key] = key_problem or tensor_problem(reply_item(reply, key), expected[key], dtype, what,
+                                                                      n=X.shape[0], known=known[key])
+                weights_right = problem is None and key_problems["W1"] is None and key_problems["w2"] is None
+                for key in PARAMETERS:
+                    bias_only = weights_right and key.startswith("b") and key_problems[key]
+                    note = " (the weight gradients are right: only the bias gradient is wrong)" if bias_only else ""
+                    checks.append(check(f"{key} {short(dtype)}", 1, key_problems[key] and key_problems[key] + note))
                 if dtype == torch.float64:
                     passed = all(c.passed for c in checks[-4:])
                     gradcheck = None if not passed else compare.gradcheck_with(
@@ -91,6 +105,33 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
         return Plan(ask.requests, score)
 
     return plan
+
+
+def _backprop_mixups(X, y, W1, b1, w2, b2, classifier: bool) -> dict[str, list]:
+    """For each gradient, what the usual backprop mistakes give in its place (float64, the same inputs)."""
+    n, p = X.shape[0], ref.mlp_forward(X, W1, b1, w2, b2)
+    if classifier:
+        s = torch.sigmoid(p)
+        dz = (s - y) / n
+        wrong_dz = [(s * (1 - s) / n, "it equals the gradient with sigmoid'(z) = s(1 - s) in place of s - y: that is the "
+                                      "sigmoid's derivative, not the loss's (for the cross-entropy the s(1 - s) cancels)"),
+                    ((s - y) * s * (1 - s) / n, "it equals the gradient of the squared error through the sigmoid, "
+                                                "(s - y) s(1 - s): for the cross-entropy the s(1 - s) cancels, leaving s - y")]
+    else:
+        dz, wrong_dz = 2 * (p - y) / n, []
+    wrong_tanh = [(lambda z, h: 1 - z**2, "tanh'(z) is 1 - tanh(z)**2, that is 1 - h**2 with the activations h, "
+                                          "not 1 - z**2 with the pre-activation z"),
+                  (lambda z, h: 1 - h, "tanh's derivative is 1 - h**2, not 1 - h"),
+                  (lambda z, h: torch.ones_like(h), "the tanh's derivative (1 - h**2) is missing from the chain rule")]
+    variants = [(ref.backprop(X, W1, b1, w2, wrong), meaning) for wrong, meaning in wrong_dz]
+    variants += [(ref.backprop(X, W1, b1, w2, dz, derivative), meaning) for derivative, meaning in wrong_tanh]
+    known = {key: [(grads[key], meaning) for grads, meaning in variants] for key in PARAMETERS}
+    right = ref.backprop(X, W1, b1, w2, dz)
+    for key in ("b1", "b2"):
+        known[key] += [(torch.zeros_like(right[key]), f"the gradient of {key} is all zeros: the bias gradient is missing"),
+                       (right[key] / n, f"it is 1/n = 1/{n} of the expected value: a mean over the examples where the sum "
+                                        f"belongs (the 1/n is already in dL/dprediction)")]
+    return known
 
 
 def reply_item(reply, key):
@@ -127,7 +168,8 @@ def q3(rng: random.Random) -> Plan:
             for n, g in enumerate(outputs):
                 what = f"the gradient Tanh.backward gives {at} and a{' ones' if n == 2 else ' random'} grad_output"
                 got = None if problem else reply.value["vjps"][n]
-                vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype, *compare.tolerances(dtype), what)
+                vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype,
+                                                         *compare.tolerances(dtype), what, known=_tanh_mixups(x.double(), g.double()))
                 checks.append(check(f"backward {short(dtype)} #{n + 1}", 1, vjp))
             if dtype == torch.float64:
                 passed = all(c.passed for c in checks[-4:])
@@ -140,6 +182,14 @@ def q3(rng: random.Random) -> Plan:
         return checks
 
     return Plan(ask.requests, score)
+
+
+def _tanh_mixups(x, grad_output) -> list:
+    out = torch.tanh(x)
+    return [(grad_output * (1 - x**2), "it uses the input x where the output belongs: 1 - x**2 instead of 1 - tanh(x)**2 "
+                                       "(save the output in forward and use it)"),
+            (1 - out**2, "grad_output is not multiplied in: return grad_output * (1 - out**2)"),
+            (grad_output * (1 - out), "tanh's derivative is 1 - out**2, not 1 - out")]
 
 
 def q5(rng: random.Random) -> Plan:
@@ -189,8 +239,9 @@ def q6(rng: random.Random) -> Plan:
             updated = problem or (f"{what} left the parameters unchanged: `p = p - alpha * p.grad` only rebinds the name p; "
                                   f"update the same tensor in place under torch.no_grad() (p -= alpha * p.grad)" if unchanged else None)
             for n, (got, v, g) in enumerate(zip(reply.value if problem is None else [], values, grads)):
-                updated = updated or compare.tensor_mismatch(got, (v - alpha * g).double(), dtype, *compare.tolerances(dtype),
-                                                             f"parameter {n} after {what}")
+                updated = updated or compare.tensor_mismatch(
+                    got, (v - alpha * g).double(), dtype, *compare.tolerances(dtype), f"parameter {n} after {what}",
+                    known=[((v + alpha * g).double(), "the step goes uphill: subtract the gradient (p -= alpha * p.grad)")])
             checks.append(check(f"updated in place {short(dtype)}", 2, updated))
             seen = reply.observed
             rest = updated and "the update above is wrong"
@@ -251,7 +302,8 @@ def q8(rng: random.Random) -> Plan:
             problem = None
             for extreme, logits, y, i in pair:
                 what = f"fix_stable_bce for {'logits of +-1000' if extreme else 'logits'} of shape {shape_of(logits)}"
-                problem = problem or tensor_problem(r[i], ref.stable_bce(logits.double(), y.double()), logits.dtype, what)
+                problem = problem or tensor_problem(r[i], ref.stable_bce(logits.double(), y.double()), logits.dtype, what,
+                                                    known=bce_mixups(logits.double(), y.double()))
             checks.append(check(f"stable {short(pair[0][1].dtype)}", 1, problem))
         return checks
 
@@ -325,11 +377,24 @@ def q10(rng: random.Random) -> Plan:
                                                          f"the model's {name} after {what}")
         no_optim = problem or (f"{what} made a torch.optim optimizer ({', '.join(seen['optimizers'])}): write the update yourself"
                                if seen.get("optimizers") else None)
-        return [check("trajectory", 8, problem or trajectory_problem(metrics, expected, data, what)),
+        trajectory = problem or trajectory_problem(metrics, expected, data, what)
+        if trajectory and not problem:
+            trajectory += known_trajectory(metrics, lambda: _training_mixups(state, data, settings), data)
+        return [trajectory_check("trajectory", 8, trajectory, metrics, expected),
                 check("final weights", 4, weights), check("model updated in place", 2, in_place),
                 check("no torch.optim", 2, no_optim)]
 
     return Plan(ask.requests, score)
+
+
+def _training_mixups(state, data, settings):
+    """The trajectories of the usual training mistakes, each from a fresh copy of the network, one at a time."""
+    for mistake, meaning in (({"clear_gradients": False}, "it follows gradients accumulated across the steps: clear them "
+                                                          "after each update (p.grad = None, or model.zero_grad())"),
+                             ({"log_before_update": True}, "it follows the metrics logged before the step's update: "
+                                                           "compute them right after it")):
+        model = ref.network_from({k: v.clone() for k, v in state.items()})
+        yield ref.train_model(model, *data, **settings, **mistake), meaning
 
 
 LABELS = ("Logistic (train)", "Logistic (val)", "Neural Net (train)", "Neural Net (val)")

@@ -1,0 +1,28 @@
+"""The misconception corpus: the solution with exactly one usual mistake each, graded as a TA grades
+them. Each gets exactly its expected score per question, and its feedback names the mistake."""
+
+import pytest
+from conftest import ROOT
+from corpus import Corpus
+
+NAMES = ("hw1",)  # hw2's notebooks are in tests/misconceptions/hw2; its expected.json is not written yet
+CORPORA = {name: Corpus(ROOT / "tests" / "misconceptions" / name, name) for name in NAMES}
+CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_every_notebook_in_the_folder_has_an_expected_grade(assignment):
+    assert {p.name for p in CORPORA[assignment].folder.glob("*.ipynb")} == set(CORPORA[assignment].expected)
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_each_notebook_names_one_mistake_and_what_its_feedback_says(assignment):
+    for name, want in CORPORA[assignment].expected.items():
+        assert want["about"] and want["says"], name
+        assert set(want["says"]) <= set(want["scores"]), name
+
+
+@pytest.mark.parametrize("assignment, name", CASES)
+def test_each_mistake_gets_its_grade_and_its_diagnosis(tmp_path_factory, assignment, name):
+    corpus = CORPORA[assignment]
+    assert corpus.problems(tmp_path_factory, name) == [], corpus.expected[name]["about"]
