@@ -5,7 +5,8 @@ import pytest
 from conftest import ROOT
 from corpus import Corpus
 
-NAMES = ("hw1",)  # hw2's notebooks are in tests/misconceptions/hw2; its expected.json is not written yet
+from autograder.homeworks import NAMES
+
 CORPORA = {name: Corpus(ROOT / "tests" / "misconceptions" / name, name) for name in NAMES}
 CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]
 
