@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="wall-clock limit on running one notebook's cells (default: %(default)g); one cell may take at most a fifth of it")
     grade.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
                        help="wall-clock limit on one graded call (default: %(default)g; training calls get six times as long)")
+    grade.add_argument("--memory", type=int, default=4096, metavar="MIB",
+                       help="resident memory one notebook's processes may hold together (default: %(default)s)")
     again = grade.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="keep the grades already in the output folder for unchanged "
                                                              "notebooks and grade only the others")
@@ -78,7 +80,7 @@ def _grade(args, argv: list[str]) -> int:
         if args.force:
             batch.clear(args.output)
         limits = Limits(notebook_seconds=args.timeout, cell_seconds=args.timeout / 5, call_seconds=args.call_timeout,
-                        threads=max(1, (os.cpu_count() or 1) // max(1, args.jobs)))
+                        threads=max(1, (os.cpu_count() or 1) // max(1, args.jobs)), memory_mib=args.memory)
         homework = load(args.assignment)
         print(f"grading {len(found.submissions)} submission(s) for {homework.name} with {args.jobs} worker(s) "
               f"into {args.output}/", file=sys.stderr)

@@ -27,7 +27,7 @@ def read_sheet(path) -> list[dict]:
 
 
 class Corpus:
-    def __init__(self, folder: Path, assignment: str, limits=("--timeout", "60", "--call-timeout", "10")):
+    def __init__(self, folder: Path, assignment: str, limits=("--timeout", "120", "--call-timeout", "10")):
         self.folder, self.assignment, self.limits = Path(folder), assignment, tuple(limits)
         self.expected = json.loads((self.folder / "expected.json").read_text())
         self.questions = [q.name for q in load(assignment).questions]

@@ -25,6 +25,7 @@ from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submission, stem
 from autograder.report import feedback, gradescope, sheet
+from autograder.sandbox import watchdog
 from autograder.sandbox.runner import Limits
 
 OUTPUT_FOLDERS = ("results", "feedback", ".resume")
@@ -157,12 +158,8 @@ def _write_atomically(path: str, text: str) -> None:
 
 def _stop_children() -> None:
     """Kill the sandboxed notebooks still running: each leads its own session, out of Ctrl-C's reach."""
-    me = str(os.getpid())
-    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else []):
+    for pid in watchdog.children(os.getpid()):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                parent = f.read().rsplit(")", 1)[1].split()[1]
-            if parent == me:
-                os.killpg(int(pid), signal.SIGKILL)
-        except (OSError, IndexError, ValueError):
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
             continue

@@ -30,6 +30,8 @@ def reply_problem(reply: Reply, what: str) -> str | None:
     return f"{what}: {reply.error}"
 
 
+NO_CUDA = ("CUDA is not available on the grader: keep tensors on the CPU, or choose the device with "
+           "torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
 # PyTorch's words for the pitfalls of the homeworks, and what they mean there.
 ERROR_CAUSES = (
     ("a leaf Variable that requires grad is being used in an in-place operation",
@@ -47,6 +49,8 @@ ERROR_CAUSES = (
     ("Trying to backward through the graph a second time",
      "the graph was freed by the first backward: run the forward pass again before each backward"),
     ("cannot be multiplied", "the shapes of a matrix product do not fit: check which operand needs a .T"),
+    ("NVIDIA driver", NO_CUDA),
+    ("not compiled with CUDA", NO_CUDA),
 )
 
 

@@ -34,7 +34,8 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
         offset += len(plan.requests)
         questions.append(QuestionResult(question.name, question.points, _scaled(plan.score(replies), question.points)))
     return SubmissionResult(name, homework.name, questions, notes=execution.notes, log=execution.log,
-                            isolation=execution.isolation, seconds=time.monotonic() - started)
+                            isolation=execution.isolation, seconds=time.monotonic() - started,
+                            cpu_seconds=execution.cpu_seconds)
 
 
 def _scaled(checks: list[Check], points: float) -> list[Check]:

@@ -41,6 +41,7 @@ class SubmissionResult:
     log: str = ""
     isolation: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the notebook's sandboxed processes (the grader's own work not included)
 
     @property
     def total(self) -> float:

@@ -49,7 +49,7 @@ def markdown(result: SubmissionResult, images: dict[str, str] | None = None, log
         elif any(c.curves for c in q.checks):
             out += ["", "(The plot of these curves is in the feedback folder of the grading output.)"]
     if log and result.log.strip():
-        out += ["", "## Output of your notebook while grading (last part)", "", "```", result.log.strip()[-4000:], "```"]
+        out += ["", "## Output of your notebook while grading (last part)", "", "```", _log_tail(result.log.strip()), "```"]
     return "\n".join(out) + "\n"
 
 
@@ -100,3 +100,10 @@ def draw(checks: list[Check], path: str) -> None:
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=7)
     figure.savefig(path)
+
+
+def _log_tail(log: str, keep: int = 4000) -> str:
+    """The end of the output, saying how much was left out (the sandbox's own cap note included)."""
+    if len(log) <= keep:
+        return log
+    return f"[output left out: only the last {keep} of {len(log)} characters are shown]\n" + log[-keep:]

@@ -63,6 +63,7 @@ def main() -> None:
     for request in requests:
         emit(call=request["id"])
         _seed_everything(request["seed"], torch, np)
+        _reset_torch(torch)
         reply = probes.answer(namespace, request, tensors)
         base = os.path.join("out", request["index"])
         codec.write(reply, base + ".json", base + ".safetensors")
@@ -104,6 +105,13 @@ def _seed_everything(seed: int, torch, np) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def _reset_torch(torch) -> None:
+    """Undo what a notebook may have switched globally (grad mode, default dtype or device) before each call."""
+    torch.set_grad_enabled(True)
+    torch.set_default_dtype(torch.float32)
+    torch.set_default_device("cpu")
 
 
 def _silent_otter() -> types.ModuleType:

@@ -66,6 +66,7 @@ class Execution:
     log: str
     starts: int
     isolation: str
+    cpu_seconds: float = 0.0  # of the notebook's processes, all starts together (sampled: a lower bound)
 
 
 def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None,
@@ -77,6 +78,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     notes: list[str] = []
     log = ""
     starts = 0
+    cpu = 0.0
     while starts < limits.max_starts:
         pending = [i for i in range(len(requests)) if i not in replies]
         starts += 1
@@ -84,6 +86,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
         with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
             _prepare_job(job, cells, [(i, requests[i]) for i in pending], skipped_cells, limits, data_dir, uid)
             outcome, log = _watch(job, requests, limits, level, uid)
+            cpu += outcome.cpu_seconds
             for i in outcome.done:  # read only now: every process of the job is dead
                 replies[i] = _read_reply(job, i)
         if outcome.kind == "finished":
@@ -103,7 +106,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     for i in range(len(requests)):
         replies.setdefault(i, Reply("skipped", error="not run: the notebook could not be run to this point"))
     return Execution([replies[i] for i in range(len(requests))], notes, log, starts,
-                     level.describe(limits.processes, limits.memory_mib))
+                     level.describe(limits.processes, limits.memory_mib), cpu)
 
 
 def _cell_label(cells: list[str], index: int) -> str:
@@ -120,6 +123,7 @@ class _Outcome:
     seconds: float = 0.0
     returncode: int | None = None
     limit: int = 0
+    cpu_seconds: float = 0.0
 
     @property
     def status(self) -> str:
@@ -201,6 +205,8 @@ def _watch(job: str, requests: list[Request], limits: Limits, level, uid) -> tup
     output = _Output(proc.stdout.fileno(), limits.log_bytes)
     try:
         outcome = _follow(proc, read_end, output, requests, limits, job, uid)
+        if outcome.kind == "finished":  # let it exit by itself: its CPU time then counts in the grader's children
+            _wait(proc, 5.0)
     finally:
         watchdog.kill_job(proc.pid, uid)
         proc.wait()
@@ -251,6 +257,7 @@ def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
     phase, cell, request, done = "startup", None, None, []
     buffer = b""
     next_watch = started
+    meter = _Meter(proc.pid, uid)
     while True:
         now = time.monotonic()
         if phase == "cell":
@@ -261,13 +268,13 @@ def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
             deadline = phase_start + limits.startup_seconds
         where = (cell if phase == "cell" else None, request if phase == "call" else None)
         if now >= deadline:
-            return _Outcome("timeout", done, *where, seconds=now - phase_start)
+            return _Outcome("timeout", done, *where, seconds=now - phase_start, cpu_seconds=meter.cpu_seconds)
         if now >= next_watch:
             next_watch = now + WATCH_SECONDS
-            if broken := _over_limit(proc.pid, uid, job, limits):
-                return _Outcome(broken[0], done, *where, limit=broken[1])
+            if broken := _over_limit(meter.sample(), job, limits):
+                return _Outcome(broken[0], done, *where, limit=broken[1], cpu_seconds=meter.cpu_seconds)
             if proc.poll() is not None:  # gone, though a process it left behind may hold the event pipe open
-                return _Outcome("crashed", done, *where, returncode=proc.returncode)
+                return _Outcome("crashed", done, *where, returncode=proc.returncode, cpu_seconds=meter.cpu_seconds)
         ready, _, _ = select.select([read_end, output.fd], [], [], max(0.0, min(deadline, next_watch) - now))
         if output.fd in ready:
             output.read()
@@ -275,7 +282,7 @@ def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
             continue
         chunk = os.read(read_end, 65536)
         if not chunk:
-            return _Outcome("crashed", done, *where, returncode=_wait(proc))
+            return _Outcome("crashed", done, *where, returncode=_wait(proc), cpu_seconds=meter.cpu_seconds)
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
@@ -290,7 +297,8 @@ def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
                 done.append(int(event["done"]))
                 phase, phase_start = "startup", time.monotonic()
             elif "finished" in event:
-                return _Outcome("finished", done)
+                meter.sample()
+                return _Outcome("finished", done, cpu_seconds=meter.cpu_seconds)
 
 
 def _parse_event(line: bytes, n_requests: int) -> dict:
@@ -309,9 +317,25 @@ def _parse_event(line: bytes, n_requests: int) -> dict:
     return {}
 
 
-def _over_limit(root: int, uid: int | None, job: str, limits: Limits) -> tuple[str, int] | None:
-    processes = watchdog.job_processes(root, uid)
-    if sum(processes.values()) > limits.memory_mib << 20:
+class _Meter:
+    """The job's processes at each look, and the CPU time they have used (the most seen for each)."""
+
+    def __init__(self, root: int, uid: int | None):
+        self.root, self.uid, self.cpu = root, uid, {}
+
+    def sample(self) -> dict[int, watchdog.Usage]:
+        processes = watchdog.job_processes(self.root, self.uid)
+        for pid, usage in processes.items():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), usage.cpu_seconds)
+        return processes
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
+
+
+def _over_limit(processes: dict[int, watchdog.Usage], job: str, limits: Limits) -> tuple[str, int] | None:
+    if sum(u.resident_bytes for u in processes.values()) > limits.memory_mib << 20:
         return "memory", limits.memory_mib
     if len(processes) > limits.processes:  # rlimits stop this first, except where the child runs as root
         return "processes", limits.processes

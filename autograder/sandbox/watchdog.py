@@ -10,18 +10,27 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from dataclasses import dataclass
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: str) -> tuple[int, int, int] | None:
-    """(parent pid, resident pages, threads) of a process, or None when it is gone."""
+@dataclass(frozen=True)
+class Usage:
+    resident_bytes: int
+    cpu_seconds: float  # its own and that of the children it has waited for
+
+
+def _stat(pid: str) -> tuple[int, Usage, int] | None:
+    """(parent pid, usage, threads) of a process, or None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
     except OSError:
         return None
-    return int(fields[1]), int(fields[21]), int(fields[17])
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return int(fields[1]), Usage(int(fields[21]) * PAGE, ticks / TICK), int(fields[17])
 
 
 def _owner(pid: str) -> int | None:
@@ -31,8 +40,8 @@ def _owner(pid: str) -> int | None:
         return None
 
 
-def job_processes(root: int, uid: int | None) -> dict[int, int]:
-    """{pid: resident bytes} of every process of the job."""
+def job_processes(root: int, uid: int | None) -> dict[int, Usage]:
+    """The usage of every process of the job, by pid."""
     stats = {}
     for name in os.listdir("/proc"):
         if name.isdigit() and (stat := _stat(name)) is not None:
@@ -48,7 +57,12 @@ def job_processes(root: int, uid: int | None) -> dict[int, int]:
             todo += children.get(pid, [])
     if uid is not None:
         found |= {pid for pid in stats if _owner(str(pid)) == uid}
-    return {pid: stats[pid][1] * PAGE for pid in found if pid in stats}
+    return {pid: stats[pid][1] for pid in found if pid in stats}
+
+
+def children(parent: int) -> list[int]:
+    return [int(name) for name in os.listdir("/proc")
+            if name.isdigit() and (stat := _stat(name)) is not None and stat[0] == parent]
 
 
 def uids_in_use() -> set[int]:

@@ -1,0 +1,1 @@
+raise ImportError("row 23: the sitecustomize.py shipped with a submission was imported")
