@@ -48,9 +48,12 @@ def test_the_zip_carries_the_plugin_and_the_package(autograder_zip, assignment):
         names = z.namelist()
         config = json.loads(z.read("otter_config.json"))
         environment = z.read("environment.yml").decode()
+        setup = z.read("setup.sh").decode()
     assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {"assignment": assignment}}]
     wheel = next(n for n in names if n.endswith(".whl"))
     assert f"/autograder/source/{wheel}" in environment and "torch==2.14.1" in environment
+    assert "hypothesis" not in environment and "pytest" not in environment
+    assert setup.index("apt-get update") < setup.index("apt-get install -y bubblewrap")
     assert {f"tests/{q.name}.py" for q in load(assignment).questions} <= set(names)
 
 

@@ -17,7 +17,7 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 GRADESCOPE_SOURCE = "/autograder/source"
-NOT_FOR_GRADING = ("pytest", "otter-grader")  # otter's own pin is already in its environment.yml
+NOT_FOR_GRADING = ("pytest", "hypothesis", "otter-grader")  # otter's own pin is already in its environment.yml
 
 
 def build_wheel(folder: str) -> str:
@@ -34,8 +34,20 @@ def grading_requirements() -> list[str]:
     return [line for line in lines if not line.startswith(NOT_FOR_GRADING)]
 
 
+APT_UPDATE = b"apt-get update\n"
+BUBBLEWRAP = (b"apt-get install -y bubblewrap || echo 'bubblewrap could not be installed: grading will say "
+              b"which weaker isolation it used'\n")
+
+
+def with_bubblewrap(setup_sh: bytes) -> bytes:
+    """otter's ``setup.sh`` that also installs bubblewrap, the grader's strongest isolation."""
+    if APT_UPDATE not in setup_sh:
+        raise RuntimeError("otter's setup.sh has no 'apt-get update' line to install bubblewrap after")
+    return setup_sh.replace(APT_UPDATE, APT_UPDATE + BUBBLEWRAP, 1)
+
+
 def repack(otter_zip: str, destination: str) -> None:
-    """Write ``destination``: otter's zip with the wheel added and environment.yml extended."""
+    """Write ``destination``: otter's zip with the wheel added, environment.yml extended, bubblewrap installed."""
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(tmp)
         wheel_name = os.path.basename(wheel)
@@ -44,6 +56,8 @@ def repack(otter_zip: str, destination: str) -> None:
         env_info, env_yml = entries["environment.yml"]
         extra = grading_requirements() + [f"{GRADESCOPE_SOURCE}/{wheel_name}"]
         entries["environment.yml"] = (env_info, env_yml.rstrip(b"\n") + b"\n" + "".join(f"      - {r}\n" for r in extra).encode())
+        setup_info, setup_sh = entries["setup.sh"]
+        entries["setup.sh"] = (setup_info, with_bubblewrap(setup_sh))
         with open(wheel, "rb") as f:
             entries[wheel_name] = (None, f.read())
         os.makedirs(os.path.dirname(destination), exist_ok=True)
