@@ -100,8 +100,10 @@ def alive(pid: int) -> bool:
 
 
 def start(*args):
+    """The CLI as started from a terminal, where Ctrl-C is not ignored (as it is for a job a script put in the background)."""
     return subprocess.Popen([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_ctrl_c_keeps_every_finished_grade_and_says_how_to_resume(tmp_path):

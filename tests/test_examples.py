@@ -35,8 +35,9 @@ def test_the_sheet_has_otter_grades_layout(graded, assignment):
     out, _, _ = graded(assignment)
     with open(out / "final_grades.csv", newline="") as f:
         header, points = next(csv.reader(f)), next(csv.reader(f))
-    assert header == ["file", *CORPORA[assignment].questions, "total_points_earned", "percent_correct", "grading_status", "isolation"]
-    assert points[0] == "points-per-question" and points[-4:] == ["100", "1", "--", "--"]
+    otters = ["file", *CORPORA[assignment].questions, "total_points_earned", "percent_correct", "grading_status"]
+    assert header == [*otters, "isolation", "student", "email", "student_id", "submission_id"]
+    assert points[0] == "points-per-question" and points[len(otters) - 3: len(otters) + 1] == ["100", "1", "--", "--"]
 
 
 @pytest.mark.parametrize("assignment", NAMES)
