@@ -81,3 +81,26 @@ def test_magics_and_otter_do_not_stop_the_notebook():
 def test_printed_output_is_kept_for_feedback():
     ex = run(["print('hello from the notebook')"], [], FAST)
     assert "hello from the notebook" in ex.log
+
+
+
+def test_events_still_unread_when_the_child_has_exited_are_read_first(tmp_path):
+    """A child that wrote its last events and exited before the parent looked: the parent must read them,
+    not call the last graded call a crash."""
+    import os
+    import subprocess
+    import sys
+
+    from autograder.sandbox import runner
+
+    read_end, write_end = os.pipe()
+    events = '{"call": 0}\n{"done": 0}\n{"finished": true}\n'
+    proc = subprocess.Popen([sys.executable, "-c", f"import os; os.write({write_end}, {events!r}.encode())"],
+                            pass_fds=(write_end,), stdout=subprocess.PIPE)
+    os.close(write_end)
+    proc.wait()  # gone, its events still in the pipe
+    output = runner._Output(proc.stdout.fileno(), 1024)
+    outcome = runner._follow(proc, read_end, output, [Request("call", "double")], FAST, str(tmp_path), None)
+    os.close(read_end)
+    proc.stdout.close()
+    assert (outcome.kind, outcome.done) == ("finished", [0])

@@ -273,7 +273,8 @@ def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
             next_watch = now + WATCH_SECONDS
             if broken := _over_limit(meter.sample(), job, limits):
                 return _Outcome(broken[0], done, *where, limit=broken[1], cpu_seconds=meter.cpu_seconds)
-            if proc.poll() is not None:  # gone, though a process it left behind may hold the event pipe open
+            # Gone, though a process it left behind may hold the event pipe open; its last events are read first.
+            if proc.poll() is not None and not select.select([read_end], [], [], 0)[0]:
                 return _Outcome("crashed", done, *where, returncode=proc.returncode, cpu_seconds=meter.cpu_seconds)
         ready, _, _ = select.select([read_end, output.fd], [], [], max(0.0, min(deadline, next_watch) - now))
         if output.fd in ready:
