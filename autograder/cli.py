@@ -80,7 +80,7 @@ def _grade(args, argv: list[str]) -> int:
         if args.force:
             batch.clear(args.output)
         limits = Limits(notebook_seconds=args.timeout, cell_seconds=args.timeout / 5, call_seconds=args.call_timeout,
-                        threads=max(1, (os.cpu_count() or 1) // max(1, args.jobs)), memory_mib=args.memory)
+                        memory_mib=args.memory)
         homework = load(args.assignment)
         print(f"grading {len(found.submissions)} submission(s) for {homework.name} with {args.jobs} worker(s) "
               f"into {args.output}/", file=sys.stderr)

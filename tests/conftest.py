@@ -6,11 +6,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+GUARDS = Path(__file__).resolve().parent / "guards"
+
+
+def cli_env(**extra) -> dict:
+    """The environment of a ``python -m autograder`` the tests start: the user's, with ``guards/`` loaded
+    (it fails the command if grading used a global random generator)."""
+    paths = [str(GUARDS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), **extra)
 
 
 def autograder(*args, cwd=ROOT):
     """The CLI as a user types it: ``python -m autograder ARGS``."""
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=cli_env())
 
 
 @pytest.fixture(scope="session")

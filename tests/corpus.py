@@ -7,13 +7,15 @@
      "says": {"q3": "a phrase"},                # optional: words the question's feedback must contain
      "otter_run": true}                         # optional: also graded through ``otter run`` with the zip
 
-The corpus is graded once, through the CLI as a TA types it, on first use.
+The corpus is graded once, through the CLI as a TA types it, on first use; other gradings of it (other
+worker counts, other orders of the files) can be asked for and compared.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
 from conftest import autograder
@@ -27,8 +29,11 @@ def read_sheet(path) -> list[dict]:
 
 
 class Corpus:
-    def __init__(self, folder: Path, assignment: str, limits=("--timeout", "120", "--call-timeout", "10")):
+    def __init__(self, folder: Path, assignment: str, limits=("--timeout", "120", "--call-timeout", "10"),
+                 jobs: int = 2, order: int | None = None):
+        """``jobs`` and ``order`` are those of the shared grading (see :meth:`grade`)."""
         self.folder, self.assignment, self.limits = Path(folder), assignment, tuple(limits)
+        self.jobs, self.order = jobs, order
         self.expected = json.loads((self.folder / "expected.json").read_text())
         self.questions = [q.name for q in load(assignment).questions]
         self._graded = None
@@ -36,13 +41,22 @@ class Corpus:
     def names(self, key: str | None = None) -> list[str]:
         return sorted(n for n, want in self.expected.items() if key is None or want.get(key))
 
+    def grade(self, tmp_path_factory, jobs: int, order: int | None = None):
+        """Grade the corpus through the CLI with ``jobs`` workers: the folder, or with ``order`` its notebooks one
+        by one in an order shuffled by that seed. Returns (output folder, the finished CLI process, {file: CSV row})."""
+        paths = [self.folder]
+        if order is not None:
+            paths = sorted(self.folder.rglob("*.ipynb"))
+            random.Random(order).shuffle(paths)
+        out = tmp_path_factory.mktemp(f"graded-{self.folder.parent.name}-{self.folder.name}-j{jobs}")
+        done = autograder("grade", "--assignment", self.assignment, *paths, "-o", out, "-j", str(jobs), *self.limits)
+        assert done.returncode == 0, done.stderr
+        return out, done, {row["file"]: row for row in read_sheet(out / "final_grades.csv")}
+
     def graded(self, tmp_path_factory):
-        """(output folder, the finished CLI process, {file: CSV row}), graded on the first call."""
+        """The shared grading, done on the first call."""
         if self._graded is None:
-            out = tmp_path_factory.mktemp(f"graded-{self.folder.parent.name}-{self.folder.name}")
-            done = autograder("grade", "--assignment", self.assignment, self.folder, "-o", out, "-j", "2", *self.limits)
-            assert done.returncode == 0, done.stderr
-            self._graded = out, done, {row["file"]: row for row in read_sheet(out / "final_grades.csv")}
+            self._graded = self.grade(tmp_path_factory, self.jobs, self.order)
         return self._graded
 
     def results(self, out: Path, name: str) -> dict:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import ROOT, autograder
+from conftest import ROOT, autograder, cli_env
 from corpus import read_sheet
 
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
@@ -101,7 +101,7 @@ def alive(pid: int) -> bool:
 
 def start(*args):
     """The CLI as started from a terminal, where Ctrl-C is not ignored (as it is for a job a script put in the background)."""
-    return subprocess.Popen([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, env=cli_env(),
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 

@@ -1,16 +1,67 @@
-"""Grading is deterministic: one submission graded three times gives byte-identical results."""
+"""Grades never depend on luck: nothing in the grading process draws from a random generator that the
+worker threads of a batch share.
 
-from conftest import ROOT, autograder
+Every ``python -m autograder`` the tests start loads ``guards/sitecustomize.py``, which fails the command when
+grading used torch's, numpy's or Python's global generator; these tests show that the guard itself can fail.
+(That a whole corpus graded with other worker counts and orders gets the same grades is in ``test_examples.py``.)
+"""
 
-SUBMISSION = ROOT / "examples" / "hw1" / "correct-loops-and-autograd-grad.ipynb"
+import random
+import subprocess
+import sys
+import threading
+
+import pytest
+import torch
+from conftest import cli_env
+
+from autograder.homeworks import load
+from autograder.homeworks.hw2 import reference as ref
+from autograder.sandbox.codec import TensorInfo
+from autograder.sandbox.runner import Reply
 
 
-def test_three_gradings_of_one_submission_are_identical(tmp_path):
-    outputs = []
-    for run in range(3):
-        out = tmp_path / f"run{run}"
-        done = autograder("grade", "-a", "hw1", SUBMISSION, "-o", out, "-j", "1")
-        assert done.returncode == 0, done.stderr
-        stem = SUBMISSION.stem
-        outputs.append(((out / "final_grades.csv").read_bytes(), (out / "results" / f"{stem}.json").read_bytes()))
-    assert outputs[0] == outputs[1] == outputs[2]
+@pytest.mark.parametrize("draw, name", [
+    ("import torch; torch.randn(1)", "torch's default generator"),
+    ("import torch; torch.manual_seed(0)", "torch's default generator"),
+    ("import numpy; numpy.random.rand()", "numpy.random"),
+    ("import random; random.random()", "Python's random"),
+])
+def test_the_guard_fails_a_process_that_uses_a_global_generator(draw, name):
+    done = subprocess.run([sys.executable, "-c", draw], env=cli_env(), capture_output=True, text=True)
+    assert done.returncode == 70 and name in done.stderr
+
+
+def test_the_guard_lets_a_process_with_generators_of_its_own_pass():
+    own = "import torch, numpy, random; torch.randn(1, generator=torch.Generator()); numpy.random.default_rng(0).random(); random.Random(0).random()"
+    done = subprocess.run([sys.executable, "-c", own], env=cli_env(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_hw2_q5_is_judged_alike_while_other_threads_plan_q10():
+    """The race a batch had: q5's expected weights came from torch's global generator while another worker's
+    q10 re-seeded it, so a right answer was marked wrong at random."""
+    homework = load("hw2")
+    q5, q10 = (next(q for q in homework.questions if q.name == name) for name in ("q5", "q10"))
+    plan = q5.plan(homework.rng("q5"))
+    right = []
+    for request in plan.requests:
+        weights = ref.leaf_init(*request.args)
+        right.append(Reply("ok", value=weights, infos={id(t): TensorInfo(True, True, "cpu") for t in weights}))
+    stop = threading.Event()
+
+    def plan_q10():
+        while not stop.is_set():
+            q10.plan(random.Random(homework.rng("q10").random()))
+            torch.randn(3)  # and a worker's own draws, as student-side code in the grader would make
+
+    others = [threading.Thread(target=plan_q10) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    try:
+        wrong = sum(not all(c.passed for c in q5.plan(homework.rng("q5")).score(right)) for _ in range(100))
+    finally:
+        stop.set()
+        for thread in others:
+            thread.join()
+    assert wrong == 0

@@ -8,7 +8,9 @@ from corpus import Corpus, read_sheet
 
 from autograder.homeworks import NAMES
 
+# hw2's corpus is shared with the test that grades it again with other worker counts and orders.
 CORPORA = {name: Corpus(ROOT / "examples" / name, name) for name in NAMES}
+CORPORA["hw2"] = Corpus(ROOT / "examples" / "hw2", "hw2", jobs=4, order=1)
 CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]
 
 
@@ -57,14 +59,26 @@ def test_results_json_and_feedback_for_every_student(graded, assignment):
     assert done.stdout.splitlines()[0].split()[:3] == ["file", "q1", "q2"]
 
 
-@pytest.mark.parametrize("assignment", NAMES)
-def test_grading_again_gives_identical_scores(graded, assignment, tmp_path):
-    _, _, rows = graded(assignment)
-    again = [n for n, w in CORPORA[assignment].expected.items() if w["status"] == "Completed"][:3]
-    done = autograder("grade", "--assignment", assignment, *(CORPORA[assignment].folder / n for n in again), "-o", tmp_path, *CORPORA[assignment].limits)
+def test_grading_again_gives_identical_scores(graded, tmp_path):
+    _, _, rows = graded("hw1")
+    corpus = CORPORA["hw1"]
+    again = [n for n, w in corpus.expected.items() if w["status"] == "Completed"][:3]
+    done = autograder("grade", "--assignment", "hw1", *(corpus.folder / n for n in again), "-o", tmp_path, "-j", "1", *corpus.limits)
     assert done.returncode == 0, done.stderr
     for row in read_sheet(tmp_path / "final_grades.csv")[1:]:
         assert row == rows[row["file"]]
+
+
+def test_neither_the_worker_count_nor_the_order_changes_a_grade(tmp_path_factory, graded):
+    """hw2's corpus graded with -j 4 (more workers than this machine's cores) in two shuffled orders, and with -j 1
+    in the folder's order: every sheet row and every results.json is the same, byte for byte."""
+    corpus = CORPORA["hw2"]
+    first_out, _, first_rows = graded("hw2")
+    for jobs, order in ((4, 2), (1, None)):
+        out, _, rows = corpus.grade(tmp_path_factory, jobs, order)
+        assert rows == first_rows, f"-j {jobs}, order {order}"
+        for results in (first_out / "results").iterdir():
+            assert (out / "results" / results.name).read_bytes() == results.read_bytes(), f"-j {jobs}, order {order}: {results.name}"
 
 
 @pytest.mark.parametrize("assignment, name", [(a, n) for a, n in CASES if CORPORA[a].expected[n].get("otter_run")])

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT, autograder
+from conftest import ROOT, autograder, cli_env
 from corpus import read_sheet
 
 from autograder.intake import safezip
@@ -57,7 +57,7 @@ def test_a_gradescope_export_is_graded_by_student_and_hostile_entries_are_refuse
     # The CLI as a TA types it, with its temporary files in a folder of our own to see them removed.
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", "-a", "hw1", tmp_path / "submissions.zip",
                            "-o", tmp_path / "out", "-j", "2"], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, TMPDIR=str(scratch)))
+                          env=cli_env(TMPDIR=str(scratch)))
     assert done.returncode == 0, done.stderr
     assert "'../evil.ipynb' not extracted: path leaves the folder" in done.stderr
     assert f"'{TOP}/submission_102/link.ipynb' not extracted: a link" in done.stderr

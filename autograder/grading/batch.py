@@ -17,8 +17,6 @@ import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-import torch
-
 from autograder.grading.grade import ungraded, grade
 from autograder.grading.progress import Progress
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
@@ -55,8 +53,6 @@ def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs:
               resume: bool = False, progress=sys.stderr) -> list[SubmissionResult]:
     for name in OUTPUT_FOLDERS:
         os.makedirs(os.path.join(out, name), exist_ok=True)
-    if jobs > 1:  # the parent's own torch work (references, gradcheck) must not oversubscribe the cores
-        torch.set_num_threads(1)
     results: list[SubmissionResult | None] = [None] * len(submissions)
     for i, submission in enumerate(submissions):
         if submission.path is None:

@@ -6,6 +6,8 @@ import dataclasses
 import os
 import time
 
+import torch
+
 from autograder.data.mnist import ensure_mnist
 from autograder.grading.notebook import SubmissionError, code_cells
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
@@ -16,6 +18,9 @@ from autograder.sandbox.runner import Limits
 
 def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | None = None) -> SubmissionResult:
     started = time.monotonic()
+    # One thread for the grader's own sums (references, gradcheck), as for the child's: a grade must not
+    # depend on the worker count or the machine's cores, and workers must not oversubscribe them.
+    torch.set_num_threads(1)
     name = name or os.path.basename(path)
     try:
         cells = code_cells(path)

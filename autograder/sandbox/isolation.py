@@ -32,6 +32,12 @@ from autograder.sandbox import watchdog
 
 PACKAGE = os.path.dirname(os.path.abspath(autograder.__file__))
 SANDBOX = os.path.join(PACKAGE, "sandbox")
+
+
+def python(statement: str) -> list[str]:
+    """The command line of an isolated Python (no environment, no user site, no working folder on its path)
+    that runs ``statement`` with this very package importable, however it was installed."""
+    return [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {os.path.dirname(PACKAGE)!r}); {statement}"]
 FILE_BYTES = 256 * 1024 * 1024
 UID_RANGE = (200_000, 900_000)  # far above any account a distribution creates
 
@@ -177,7 +183,7 @@ def _bubblewrap_problem(root: bool) -> str | None:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="grading-probe-") as job:
-        argv = _bwrap_prefix(job, root) + ["--", sys.executable, "-I", "-c", "import autograder.sandbox.codec"]
+        argv = _bwrap_prefix(job, root) + ["--", *python("import autograder.sandbox.codec")]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as e:

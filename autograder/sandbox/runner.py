@@ -29,7 +29,7 @@ class Limits:
     notebook_seconds: float = 300.0
     call_seconds: float = 20.0
     max_starts: int = 4
-    threads: int = 1
+    threads: int = 1  # the child's torch threads: fixed, so that no result depends on the machine's cores
     log_bytes: int = 1024 * 1024  # captured output kept per run of the notebook (the end of it)
     memory_mib: int = 4096  # resident memory of all the job's processes together
     processes: int = 256  # processes and threads
@@ -195,7 +195,7 @@ def _watch(job: str, requests: list[Request], limits: Limits, level, uid) -> tup
     read_end, write_end = os.pipe()
     os.set_inheritable(write_end, True)
     env = _child_env(job, limits.threads)
-    argv = isolation.command(level, job, [sys.executable, "-I", "-m", "autograder.sandbox.child", str(write_end)], env)
+    argv = isolation.command(level, job, [*isolation.python("from autograder.sandbox.child import main; main()"), str(write_end)], env)
     proc = subprocess.Popen(
         argv, cwd=job, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,

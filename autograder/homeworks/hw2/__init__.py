@@ -15,7 +15,7 @@ from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, bce_mixups, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
+    DTYPES, Asks, bce_mixups, generator, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
     known_trajectory, trajectory_check, trajectory_problem,
 )
 from autograder.homeworks.hw2 import reference as ref
@@ -352,8 +352,7 @@ def _architecture_problem(reply, n_features: int, hidden: int, what: str) -> str
 def q10(rng: random.Random) -> Plan:
     ask = Asks(rng)
     data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
-    torch.manual_seed(rng.randrange(2**31))
-    state = dict(ref.SimpleNN(784, rng.randint(8, 32)).state_dict())
+    state = ref.fresh_state(784, rng.randint(8, 32), generator(rng))
     settings = {"alpha": rng.choice([0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
     i = ask.probe("train", "train_model", state, *data, **settings, seconds=TRAIN_SECONDS)
 
@@ -362,7 +361,7 @@ def q10(rng: random.Random) -> Plan:
         what = (f"train_model on a fresh 784-{state['fc1.bias'].shape[0]}-2 network and the grader's split "
                 f"({data[0].shape[0]} train, {data[2].shape[0]} val images; alpha={settings['alpha']}, "
                 f"n_steps={settings['n_steps']}, log_every={settings['log_every']})")
-        model = ref.network_from({k: v.clone() for k, v in state.items()})
+        model = ref.network_from(state)
         expected = ref.train_model(model, *data, **settings)
         problem = compare.reply_problem(reply, what)
         metrics = reply.value["returned"] if problem is None else None
@@ -393,7 +392,7 @@ def _training_mixups(state, data, settings):
                                                           "after each update (p.grad = None, or model.zero_grad())"),
                              ({"log_before_update": True}, "it follows the metrics logged before the step's update: "
                                                            "compute them right after it")):
-        model = ref.network_from({k: v.clone() for k, v in state.items()})
+        model = ref.network_from(state)
         yield ref.train_model(model, *data, **settings, **mistake), meaning
 
 

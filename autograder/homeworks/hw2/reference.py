@@ -49,9 +49,11 @@ def tanh_vjp(x, grad_output):
 
 
 def leaf_init(d_in, d_hidden, seed=0):
-    torch.manual_seed(seed)
-    W1 = 0.01 * torch.randn(d_in, d_hidden)
-    W2 = 0.01 * torch.randn(d_hidden, 1)
+    """What ``torch.manual_seed(seed)`` then two ``randn`` give, drawn from a generator of its own:
+    the grader never touches torch's global generator, which other threads of a batch share."""
+    generator = torch.Generator().manual_seed(seed)
+    W1 = 0.01 * torch.randn(d_in, d_hidden, generator=generator)
+    W2 = 0.01 * torch.randn(d_hidden, 1, generator=generator)
     return [W1, torch.zeros(d_hidden), W2, torch.zeros(1)]
 
 
@@ -60,18 +62,31 @@ def stable_bce(logits, y):
 
 
 class SimpleNN(torch.nn.Module):
-    def __init__(self, n_features=784, hidden=32):
+    def __init__(self, n_features=784, hidden=32, device=None, dtype=None):
         super().__init__()
-        self.fc1 = torch.nn.Linear(n_features, hidden)
-        self.fc2 = torch.nn.Linear(hidden, 2)
+        self.fc1 = torch.nn.Linear(n_features, hidden, device=device, dtype=dtype)
+        self.fc2 = torch.nn.Linear(hidden, 2, device=device, dtype=dtype)
 
     def forward(self, x):
         return self.fc2(torch.tanh(self.fc1(x)))
 
 
+def fresh_state(n_features: int, hidden: int, generator: torch.Generator) -> dict:
+    """The weights of a new ``SimpleNN(n_features, hidden)``, drawn as ``torch.nn.Linear`` draws them
+    (uniform in +-1/sqrt(fan_in)), from ``generator`` instead of torch's global one."""
+    def uniform(fan_in, *shape):
+        return (2 * torch.rand(*shape, generator=generator) - 1) / fan_in**0.5
+
+    return {"fc1.weight": uniform(n_features, hidden, n_features), "fc1.bias": uniform(n_features, hidden),
+            "fc2.weight": uniform(hidden, 2, hidden), "fc2.bias": uniform(hidden, 2)}
+
+
 def network_from(state: dict) -> SimpleNN:
-    """A SimpleNN holding the given ``fc1``/``fc2`` weights (their shapes decide its sizes)."""
-    model = SimpleNN(state["fc1.weight"].shape[1], state["fc1.weight"].shape[0]).to(state["fc1.weight"].dtype)
+    """A SimpleNN holding copies of the given ``fc1``/``fc2`` weights (their shapes decide its sizes).
+
+    Built without initialising its layers, so that no random number is drawn."""
+    hidden, n_features = state["fc1.weight"].shape
+    model = torch.nn.utils.skip_init(SimpleNN, n_features, hidden, dtype=state["fc1.weight"].dtype)
     model.load_state_dict(state)
     return model
 
