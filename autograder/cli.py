@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("-o", "--output", default="graded", help="output folder (default: %(default)s)")
     grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: the CPU count, %(default)s)")
     grade.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                       help="wall-clock limit on running one notebook's cells (default: %(default)g); one cell may take at most a fifth of it")
+                       help="CPU time one notebook's cells may take, all together (default: %(default)g); one cell may take a "
+                            "fifth of it. Each limit also stops code that waits for four times as long in wall-clock time")
     grade.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
-                       help="wall-clock limit on one graded call (default: %(default)g; training calls get six times as long)")
+                       help="CPU time of one graded call (default: %(default)g; training calls get six times as long)")
     grade.add_argument("--memory", type=int, default=4096, metavar="MIB",
                        help="resident memory one notebook's processes may hold together (default: %(default)s)")
     again = grade.add_mutually_exclusive_group()
@@ -60,7 +61,7 @@ def _grade(args, argv: list[str]) -> int:
     from autograder.grading import batch
     from autograder.homeworks import load
     from autograder.report import summary
-    from autograder.sandbox.runner import Limits
+    from autograder.sandbox.protocol import Limits
 
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:

@@ -18,7 +18,7 @@ from conftest import cli_env
 from autograder.homeworks import load
 from autograder.homeworks.hw2 import reference as ref
 from autograder.sandbox.codec import TensorInfo
-from autograder.sandbox.runner import Reply
+from autograder.sandbox.protocol import Reply
 
 
 @pytest.mark.parametrize("draw, name", [

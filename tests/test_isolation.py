@@ -12,7 +12,8 @@ import shutil
 import pytest
 
 from autograder.sandbox import isolation
-from autograder.sandbox.runner import Limits, Request, run
+from autograder.sandbox.protocol import Limits, Request
+from autograder.sandbox.runner import run
 
 LIMITS = Limits(cell_seconds=20, notebook_seconds=60, call_seconds=10, memory_mib=1024, processes=64)
 LEVELS = sorted({isolation.detect(), isolation.detect("separate uid"), isolation.detect("process group")},

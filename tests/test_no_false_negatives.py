@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from autograder.homeworks import hw1, hw2
 from autograder.sandbox import codec, probes
-from autograder.sandbox.runner import Reply
+from autograder.sandbox.protocol import Reply
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 FEW = settings(max_examples=12, deadline=None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import struct
 import tempfile
 
@@ -44,6 +45,17 @@ def ensure_mnist(root: str | None = None) -> str:
         _write_atomic(os.path.join(raw, f"{prefix}-labels-idx1-ubyte"),
                       struct.pack(">II", 2049, len(rows)) + labels[rows].tobytes())
     return root
+
+
+def copy_training_images(root: str, destination: str) -> None:
+    """``root``'s MNIST with the training images only: torchvision wants the test files to exist even for
+    ``train=True``, so they are written too, holding no image (the held-out images never leave the grader)."""
+    raw = os.path.join(destination, "MNIST", "raw")
+    os.makedirs(raw)
+    for name in FILES[:2]:
+        shutil.copyfile(os.path.join(root, "MNIST", "raw", name), os.path.join(raw, name))
+    _write_atomic(os.path.join(raw, "t10k-images-idx3-ubyte"), struct.pack(">IIII", 2051, 0, 28, 28))
+    _write_atomic(os.path.join(raw, "t10k-labels-idx1-ubyte"), struct.pack(">II", 2049, 0))
 
 
 def read(root: str, train: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from autograder.homeworks import Homework
 from autograder.intake import Submission, stem
 from autograder.report import feedback, gradescope, sheet
 from autograder.sandbox import watchdog
-from autograder.sandbox.runner import Limits
+from autograder.sandbox.protocol import Limits
 
 OUTPUT_FOLDERS = ("results", "feedback", ".resume")
 

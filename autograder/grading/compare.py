@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from autograder.grading.results import Check
-from autograder.sandbox.runner import Reply
+from autograder.sandbox.protocol import Reply
 
 
 def describe(t: torch.Tensor) -> str:

@@ -13,7 +13,7 @@ from autograder.grading.notebook import SubmissionError, code_cells
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
 from autograder.sandbox import runner
-from autograder.sandbox.runner import Limits
+from autograder.sandbox.protocol import Limits
 
 
 def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | None = None) -> SubmissionResult:

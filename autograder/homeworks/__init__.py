@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from autograder.grading.results import Check
-from autograder.sandbox.runner import Reply, Request
+from autograder.sandbox.protocol import Reply, Request
 
 NAMES = ("hw1", "hw2")
 

@@ -12,9 +12,10 @@ import torch
 from autograder.grading import compare
 from autograder.grading.compare import check
 from autograder.grading.results import Check
-from autograder.sandbox.runner import Reply, Request
+from autograder.sandbox.protocol import Reply, Request
 
 DTYPES = (torch.float32, torch.float64)
+TRAINING = 6.0  # a training call's time limit, in graded calls' limits
 METRIC_KEYS = ("iterations", "train_loss", "train_acc", "val_loss", "val_acc")
 
 
@@ -46,14 +47,15 @@ class Asks:
         self.rng = rng
         self.requests: list[Request] = []
 
-    def probe(self, probe: str, target: str, *args, seconds: float | None = None, seed: int | None = None, **kwargs) -> int:
-        """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas)."""
+    def probe(self, probe: str, target: str, *args, cost: float = 1.0, seed: int | None = None, **kwargs) -> int:
+        """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas); ``cost`` is
+        its time limit in graded calls' limits."""
         seed = self.rng.randrange(2**31) if seed is None else seed
-        self.requests.append(Request(probe, target, args, kwargs, seed=seed, seconds=seconds))
+        self.requests.append(Request(probe, target, args, kwargs, seed=seed, cost=cost))
         return len(self.requests) - 1
 
-    def call(self, target: str, *args, seconds: float | None = None, **kwargs) -> int:
-        return self.probe("call", target, *args, seconds=seconds, **kwargs)
+    def call(self, target: str, *args, cost: float = 1.0, **kwargs) -> int:
+        return self.probe("call", target, *args, cost=cost, **kwargs)
 
     def value(self, target: str) -> int:
         return self.probe("value", target)

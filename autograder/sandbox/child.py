@@ -1,40 +1,44 @@
-"""The child process: runs a notebook's code cells, then answers the parent's requests.
+"""The child process: a notebook's kernel, driven one step at a time by the parent.
 
-Started by :mod:`autograder.sandbox.runner` in a fresh job folder holding ``cells.json``,
-``requests.json``, ``inputs.safetensors`` and ``plan.json``. It reports progress as JSON lines
-on the file descriptor named by its argument and writes each answer to ``out/`` as plain data (see :mod:`.codec`).
-Nothing here decides whether an answer is right: this process runs student code and is not trusted.
+Started by :mod:`autograder.sandbox.runner` in the job folder's ``work/`` with three arguments: the
+file descriptor it reads commands from, the one it writes events to (:mod:`.protocol` lists both),
+and its settings as JSON (the job folder, the seed, torch's threads, the uid to become).
+
+- Once torch and IPython are imported, and before any notebook code runs: ``{"ready": true}``.
+- ``{"cell": k}``: run code cell k of ``cells.json`` through IPython, as a Jupyter kernel does
+  (magics, ``!``, ``?``, ``display``; an error ends the cell, not the kernel), then ``{"ran": k}``.
+- ``{"call": i}``: in a fork of this process, which holds the notebook's state as its cells left it,
+  work in ``call-<i>/``: read the request there, write the answer beside it as plain data (see
+  :mod:`.codec`), then ``{"answered": i}``, and exit. The kernel waits for the next command.
+
+Nothing here decides whether an answer is right: this process runs student code and is not trusted,
+and every clock is the parent's.
 """
 
 from __future__ import annotations
 
-import builtins
 import importlib.machinery
 import json
 import os
 import random
 import sys
-import traceback
 import types
-
-from autograder.sandbox import codec, probes
 
 
 def main() -> None:
-    events = os.fdopen(int(sys.argv[1]), "w", buffering=1)
-
-    def emit(**event):
-        events.write(json.dumps(event) + "\n")
-
-    with open("plan.json") as f:
-        plan = json.load(f)
-    with open("cells.json") as f:
+    commands = os.fdopen(int(sys.argv[1]), "rb")
+    events = int(sys.argv[2])
+    plan = json.loads(sys.argv[3])
+    job = plan["job"]
+    if plan["uid"] is not None:
+        _drop_privileges(plan["uid"])
+    with open(os.path.join(job, "cells.json")) as f:
         cells = json.load(f)
-    with open("requests.json") as f:
-        requests = json.load(f)
 
     import numpy as np
     import torch
+
+    from autograder.sandbox import probes
 
     torch.set_num_threads(plan["threads"])
     torch.use_deterministic_algorithms(True, warn_only=True)
@@ -43,54 +47,106 @@ def main() -> None:
     _seed_everything(plan["seed"], torch, np)
     sys.modules["otter"] = _silent_otter()
     probes.install_backward_counter()
-    if plan["uid"] is not None:
-        _drop_privileges(plan["uid"])
+    shell = _shell()
 
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-    skip = set(plan["skip_cells"])
-    for index, source in enumerate(cells):
-        if index in skip:
-            continue
-        emit(cell=index)
-        try:
-            exec(compile(without_magics(source), f"<cell {index}>", "exec"), namespace)
-        except BaseException:  # a failing cell is the student's; later cells still run, as in Jupyter
-            traceback.print_exc()
-    emit(cells_done=True)
+    _emit(events, ready=True)
+    for line in iter(commands.readline, b""):
+        command = json.loads(line)
+        _reap()
+        if "cell" in command:
+            shell.compile.cell = command["cell"] + 1
+            shell.run_cell(cells[command["cell"]], store_history=True)
+            _flush()  # here, or every fork would print what is still buffered again
+            _emit(events, ran=command["cell"])
+        elif "call" in command:
+            _flush()
+            if os.fork() == 0:
+                _answer(command["call"], shell.user_ns, job, events, torch, np, probes)
+    os._exit(0)
 
-    tensors = codec.load_tensors("inputs.safetensors") if os.path.exists("inputs.safetensors") else {}
-    os.makedirs("out", exist_ok=True)
-    for request in requests:
-        emit(call=request["id"])
+
+def _answer(index: int, namespace: dict, job: str, events: int, torch, np, probes) -> None:
+    """In the fork: answer request ``index``, then leave without running anything the notebook registered."""
+    import tempfile
+
+    from autograder.sandbox import codec
+
+    try:
+        folder = os.path.join(job, f"call-{index}")
+        os.chdir(folder)  # whatever %cd the notebook did; its data folder is linked there
+        tempfile.tempdir = folder
+        with open("request.json") as f:
+            request = json.load(f)
+        tensors = codec.load_tensors("inputs.safetensors") if os.path.exists("inputs.safetensors") else {}
         _seed_everything(request["seed"], torch, np)
         _reset_torch(torch)
         reply = probes.answer(namespace, request, tensors)
-        base = os.path.join("out", request["index"])
-        codec.write(reply, base + ".json", base + ".safetensors")
-        emit(done=request["id"])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    emit(finished=True)  # the parent kills every process of the job on this event
-    events.close()
-    os._exit(0)  # leave no chance to student atexit handlers or threads
+        codec.write(reply, os.path.join(folder, "answer.json"), os.path.join(folder, "answer.safetensors"))
+        _flush()
+        _emit(events, answered=index)
+    finally:
+        os._exit(0)
 
 
-def without_magics(source: str) -> str:
-    """IPython's line magics and shell escapes become ``pass``; a cell magic's first line is dropped."""
-    lines = source.splitlines()
-    if lines and lines[0].lstrip().startswith("%%"):
-        lines = lines[1:]
-    out = []
-    for line in lines:
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            line = line[: len(line) - len(stripped)] + "pass"
-        out.append(line)
-    return "\n".join(out)
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a stream the notebook replaced or closed
+            pass
+
+
+def _emit(fd: int, **event) -> None:
+    os.write(fd, (json.dumps(event) + "\n").encode())
+
+
+def _reap() -> None:
+    """Collect the forks that have exited (the parent has read what it needs of them by now)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def _shell():
+    """An IPython shell as a Jupyter kernel has one: the notebook's own machinery, without a terminal or a
+    history file; figures are closed after each cell, as the inline backend does."""
+    from IPython.core.compilerop import CachingCompiler
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets import Type
+    from traitlets.config import Config
+
+    class CellNames(CachingCompiler):
+        """Code compiled from a cell is named ``<cell N>`` (N counted from 1), for tracebacks to say where."""
+
+        cell = 0
+
+        def get_code_name(self, raw_code, transformed_code, number):
+            return f"<cell {self.cell}>"
+
+    class Kernel(InteractiveShell):
+        compiler_class = Type(CellNames)
+
+        def enable_gui(self, gui=None):  # %matplotlib inline needs no event loop
+            pass
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "nocolor"
+    shell = Kernel.instance(config=config)
+    shell.events.register("post_run_cell", _close_figures)
+    return shell
+
+
+def _close_figures(result) -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 def _drop_privileges(uid: int) -> None:
-    """Become ``uid`` for good, before any notebook code runs; never go on as root."""
+    """Become ``uid`` for good, before anything else is imported or read; never go on as root."""
     try:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -128,7 +184,3 @@ def _silent_otter() -> types.ModuleType:
     module.__spec__ = importlib.machinery.ModuleSpec("otter", None)
     module.Notebook = Notebook
     return module
-
-
-if __name__ == "__main__":
-    main()

@@ -39,6 +39,7 @@ def python(statement: str) -> list[str]:
     that runs ``statement`` with this very package importable, however it was installed."""
     return [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {os.path.dirname(PACKAGE)!r}); {statement}"]
 FILE_BYTES = 256 * 1024 * 1024
+TMP_BYTES = 64 * 1024 * 1024  # bubblewrap's /tmp is memory: bounded (the job's own temporary folder is on disk)
 UID_RANGE = (200_000, 900_000)  # far above any account a distribution creates
 
 
@@ -91,12 +92,13 @@ def new_uid() -> int:
             return uid
 
 
-def command(isolation: Isolation, job: str, argv: list[str], env: dict[str, str]) -> list[str]:
-    """The command line that starts ``argv`` at this level; bubblewrap starts it with exactly ``env``."""
+def command(isolation: Isolation, job: str, cwd: str, argv: list[str], env: dict[str, str]) -> list[str]:
+    """The command line that starts ``argv`` in ``cwd`` at this level; bubblewrap starts it with exactly ``env``
+    and sees only the ``job`` folder writable."""
     if isolation.level != "bubblewrap":
         return argv
     settings = [arg for name, value in sorted(env.items()) for arg in ("--setenv", name, value)]
-    return _bwrap_prefix(job, root=os.geteuid() == 0) + settings + ["--"] + argv
+    return _bwrap_prefix(job, cwd, root=os.geteuid() == 0) + settings + ["--"] + argv
 
 
 def rlimits(processes: int):
@@ -117,9 +119,9 @@ def process_limit(isolation: Isolation, per_job: int) -> int:
     return watchdog.tasks_of_uid(os.getuid()) + per_job
 
 
-def _bwrap_prefix(job: str, root: bool) -> list[str]:
+def _bwrap_prefix(job: str, cwd: str, root: bool) -> list[str]:
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--die-with-parent", "--new-session", "--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if root else ["--unshare-user"]
     for top in ("usr", "bin", "lib", "lib32", "lib64", "sbin"):
         path = "/" + top
@@ -145,7 +147,7 @@ def _bwrap_prefix(job: str, root: bool) -> list[str]:
     else:  # a source checkout: bring in only the child's modules
         init = os.path.join(PACKAGE, "__init__.py")
         args += _parents(PACKAGE + os.sep, made) + ["--ro-bind", init, init, "--ro-bind", SANDBOX, SANDBOX]
-    args += _parents(job, made) + ["--bind", job, job, "--chdir", job, "--clearenv"]
+    args += _parents(job, made) + ["--bind", job, job, "--chdir", cwd, "--clearenv"]
     return args
 
 
@@ -183,7 +185,7 @@ def _bubblewrap_problem(root: bool) -> str | None:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="grading-probe-") as job:
-        argv = _bwrap_prefix(job, root) + ["--", *python("import autograder.sandbox.codec")]
+        argv = _bwrap_prefix(job, job, root) + ["--", *python("import autograder.sandbox.codec")]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as e:

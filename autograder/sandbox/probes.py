@@ -63,7 +63,8 @@ class _FreshCopies(dict):
 
 def _describe(e: BaseException) -> str:
     frames = traceback.extract_tb(e.__traceback__)
-    where = next((f"{f.name}, line {f.lineno}" for f in reversed(frames) if f.filename.startswith("<cell")), None)
+    where = next((f"{f.name}, line {f.lineno} of code {f.filename.strip('<>')}" for f in reversed(frames)
+                  if f.filename.startswith("<cell ")), None)
     text = f"{type(e).__name__}: {e}"[:2000]
     return f"{text} (in {where})" if where else text
 

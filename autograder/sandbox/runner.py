@@ -1,9 +1,13 @@
-"""The parent side of the sandbox: start the child, watch the clock, restart after a crash.
+"""The parent side of the sandbox: start the child, hand it one step at a time, own every clock.
 
-A notebook's cells run once per child. When a cell hangs or ends the process, the child is
-killed and started again without that cell, so code defined elsewhere keeps its credit. When a
-graded call hangs or ends the process, that call (and the rest of its group, one question) is
-recorded as such and a new child answers the remaining requests.
+A notebook's code cells run once, in order, in one kernel (:mod:`.child`); each graded call then
+runs in a fork of that kernel, so that whatever a call does (hang, crash, leave processes behind)
+costs only that call and its question. A cell that hangs, ends the kernel or breaks the protocol is
+skipped and the kernel started again without it; the cells before it run again, uncharged.
+
+Time is CPU time of the processes doing the step, so that a loaded machine never makes a correct
+notebook too slow; each step also stops after ``Limits.wall_factor`` times its limit of wall time.
+A step's clock starts when the parent sends its command, and nothing the child writes moves it.
 """
 
 from __future__ import annotations
@@ -14,49 +18,14 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from autograder.sandbox import codec, isolation, watchdog
+from autograder.sandbox.protocol import Events, Limits, Reply, Request, Violation, check_event
 
-
-@dataclass(frozen=True)
-class Limits:
-    startup_seconds: float = 60.0
-    cell_seconds: float = 60.0
-    notebook_seconds: float = 300.0
-    call_seconds: float = 20.0
-    max_starts: int = 4
-    threads: int = 1  # the child's torch threads: fixed, so that no result depends on the machine's cores
-    log_bytes: int = 1024 * 1024  # captured output kept per run of the notebook (the end of it)
-    memory_mib: int = 4096  # resident memory of all the job's processes together
-    processes: int = 256  # processes and threads
-    disk_mib: int = 1024  # the job folder
-    disk_entries: int = 20_000
-
-
-@dataclass
-class Request:
-    """Something the child must do with a notebook name; ``group`` ties the calls of one question."""
-
-    probe: str
-    target: str
-    args: tuple = ()
-    kwargs: dict = field(default_factory=dict)
-    group: str = ""
-    seed: int = 0
-    seconds: float | None = None
-
-
-@dataclass
-class Reply:
-    status: str  # ok | error | missing | timeout | crashed | skipped
-    value: object = None
-    observed: dict = field(default_factory=dict)
-    infos: dict = field(default_factory=dict)
-    error: str = ""
+WATCH_SECONDS = 0.25
 
 
 @dataclass
@@ -73,57 +42,141 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
         level: isolation.Isolation | None = None) -> Execution:
     """Answer ``requests`` from a notebook's ``cells``, isolated as strongly as this machine allows (or at ``level``)."""
     level = level or isolation.detect()
+    uid = isolation.new_uid() if level.drops_uid else None
+    notebook = _Notebook(cells, limits)
     replies: dict[int, Reply] = {}
-    skipped_cells: set[int] = set()
-    notes: list[str] = []
-    log = ""
-    starts = 0
-    cpu = 0.0
-    while starts < limits.max_starts:
-        pending = [i for i in range(len(requests)) if i not in replies]
-        starts += 1
-        uid = isolation.new_uid() if level.drops_uid else None
-        with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
-            _prepare_job(job, cells, [(i, requests[i]) for i in pending], skipped_cells, limits, data_dir, uid)
-            outcome, log = _watch(job, requests, limits, level, uid)
-            cpu += outcome.cpu_seconds
-            for i in outcome.done:  # read only now: every process of the job is dead
-                replies[i] = _read_reply(job, i)
-        if outcome.kind == "finished":
-            break
-        if outcome.cell is not None:
-            skipped_cells.add(outcome.cell)
-            notes.append(f"{_cell_label(cells, outcome.cell)} {outcome.describe()}; it was skipped and the notebook run again")
-        elif outcome.request is not None:
-            bad = requests[outcome.request]
-            replies[outcome.request] = Reply(outcome.status, error=outcome.describe())
-            for i in range(len(requests)):
-                if i not in replies and requests[i].group == bad.group:
-                    replies[i] = Reply("skipped", error=f"not run: an earlier call of {bad.group} {outcome.describe()}")
-        else:
-            notes.append(f"the notebook {outcome.describe()} before its cells could run")
-            break
+    output = _Output(limits.log_bytes)
+    starts, cpu = 0, 0.0
+    with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
+        work = _prepare_job(job, cells, data_dir, uid)
+        while True:
+            starts += 1
+            kernel = _Kernel(job, work, limits, level, uid, output)
+            try:
+                started = kernel.step("startup", None, limits.startup_seconds)
+                if started.kind != "done":
+                    notebook.notes.append(f"the notebook {started.describe()} before its cells could run")
+                    break
+                if not notebook.run_cells(kernel):
+                    continue  # a cell was skipped: run the notebook again without it
+                if _answer(kernel, requests, replies, limits, job):
+                    break
+                notebook.notes.append("a graded call ended the kernel; the notebook was run again for the calls after it")
+            finally:
+                cpu += kernel.close()
     for i in range(len(requests)):
         replies.setdefault(i, Reply("skipped", error="not run: the notebook could not be run to this point"))
-    return Execution([replies[i] for i in range(len(requests))], notes, log, starts,
+    return Execution([replies[i] for i in range(len(requests))], notebook.notes, output.text(), starts,
                      level.describe(limits.processes, limits.memory_mib), cpu)
 
 
-def _cell_label(cells: list[str], index: int) -> str:
-    first = next((line.strip() for line in cells[index].splitlines() if line.strip()), "")
-    return f"code cell {index + 1} ({first[:60]!r})"
+class _Notebook:
+    """The cells' side of a run: which were skipped, and the CPU budget their first runs share."""
+
+    def __init__(self, cells: list[str], limits: Limits):
+        self.cells, self.limits = cells, limits
+        self.skipped: set[int] = set()
+        self.charged: set[int] = set()  # cells whose first run counted against the budget
+        self.used = 0.0  # CPU seconds of those first runs
+        self.wall = 0.0  # and their wall time
+        self.notes: list[str] = []
+
+    def run_cells(self, kernel: "_Kernel") -> bool:
+        """Run every cell not skipped; False when one failed (it is then skipped, and noted)."""
+        limits = self.limits
+        for k in range(len(self.cells)):
+            if k in self.skipped:
+                continue
+            first = k not in self.charged
+            left = limits.notebook_seconds - self.used
+            if first and left <= 0:
+                self._skip_rest(k)
+                return True
+            cpu_limit = min(limits.cell_seconds, left) if first else limits.cell_seconds
+            wall_limit = min(limits.wall_factor * cpu_limit, limits.wall_factor * limits.notebook_seconds - self.wall) \
+                if first else None
+            outcome = kernel.step("cell", k, cpu_limit, wall_limit)
+            if first:
+                self.charged.add(k)
+                self.used += outcome.cpu_seconds
+                self.wall += outcome.seconds
+            if outcome.kind == "done":
+                continue
+            self.skipped.add(k)
+            if first and outcome.kind == "timeout" and cpu_limit < limits.cell_seconds:
+                self.notes.append(f"{self._label(k)} {outcome.describe()}, which used up the notebook's time "
+                                  f"({limits.notebook_seconds:g} s of CPU for all its cells)")
+                self._skip_rest(k + 1)
+            else:
+                self.notes.append(f"{self._label(k)} {outcome.describe()}; it was skipped and the notebook run again")
+            return False
+        return True
+
+    def _skip_rest(self, start: int) -> None:
+        rest = [k for k in range(start, len(self.cells)) if k not in self.skipped]
+        if rest:
+            self.skipped.update(rest)
+            self.notes.append(f"code cells {rest[0] + 1} to {len(self.cells)} were not run: the notebook's cells had "
+                              f"used up their {self.limits.notebook_seconds:g} s of CPU")
+
+    def _label(self, index: int) -> str:
+        first = next((line.strip() for line in self.cells[index].splitlines() if line.strip()), "")
+        return f"code cell {index + 1} ({first[:60]!r})"
+
+
+def _answer(kernel: "_Kernel", requests: list[Request], replies: dict[int, Reply], limits: Limits, job: str) -> bool:
+    """Answer the requests still without a reply, each in a fork of ``kernel``; False if the kernel died."""
+    failed: dict[str, str] = {}  # group -> what went wrong in it
+    for i, request in enumerate(requests):
+        if i in replies:
+            continue
+        if request.group in failed:
+            replies[i] = Reply("skipped", error=f"not run: an earlier call of {request.group} {failed[request.group]}")
+            continue
+        kernel.clear_strays()
+        folder = _call_folder(job, i, request, kernel.uid)
+        outcome = kernel.step("call", i, request.cost * limits.call_seconds)
+        kernel.clear_strays()  # the fork, and whatever it left behind
+        if outcome.kind == "done":
+            replies[i] = _read_reply(folder)
+        else:
+            replies[i] = Reply(outcome.status, error=outcome.describe())
+            failed[request.group] = outcome.describe()
+        shutil.rmtree(folder, ignore_errors=True)
+        if not kernel.alive():
+            return False
+    return True
+
+
+def _call_folder(job: str, index: int, request: Request, uid: int | None) -> str:
+    """``call-<index>/``, the working folder of one graded call: its request and inputs, written only now
+    (the notebook's cells never see them), and a link to the data; the fork writes its answer there.
+    It sits in the parent's own folder, where the child can neither create nor replace an entry."""
+    from safetensors.torch import save_file
+
+    folder = os.path.join(job, f"call-{index}")
+    os.mkdir(folder, 0o700)
+    tensors: dict = {}
+    doc = {"probe": request.probe, "target": request.target, "seed": request.seed,
+           "args": codec.encode(tuple(request.args), tensors), "kwargs": codec.encode(dict(request.kwargs), tensors)}
+    if tensors:
+        save_file(tensors, os.path.join(folder, "inputs.safetensors"))
+    _dump(os.path.join(folder, "request.json"), doc)
+    os.symlink(os.path.join("..", "work", "data"), os.path.join(folder, "data"))
+    if uid is not None:
+        _chown_tree(folder, uid)
+    return folder
 
 
 @dataclass
 class _Outcome:
-    kind: str  # finished | timeout | crashed | memory | processes | disk
-    done: list[int]
-    cell: int | None = None
-    request: int | None = None
-    seconds: float = 0.0
-    returncode: int | None = None
-    limit: int = 0
+    kind: str  # done | timeout | crashed | memory | processes | disk | violation
+    seconds: float = 0.0  # wall time of the step
     cpu_seconds: float = 0.0
+    by_cpu: bool = True  # a timeout of the CPU limit (else of the wall-clock backstop)
+    returncode: int | None = None
+    limit: float = 0.0
+    why: str = ""
 
     @property
     def status(self) -> str:
@@ -131,13 +184,17 @@ class _Outcome:
 
     def describe(self) -> str:
         if self.kind == "timeout":
-            return f"timed out after {self.seconds:.0f} s"
+            if self.by_cpu:
+                return f"timed out after {self.limit:g} s of CPU time"
+            return f"timed out after {self.seconds:.0f} s of wall-clock time (waiting, not computing)"
         if self.kind == "memory":
-            return f"went over the memory limit of {self.limit} MiB and was stopped"
+            return f"went over the memory limit of {self.limit:g} MiB and was stopped"
         if self.kind == "processes":
-            return f"started more than {self.limit} processes and was stopped"
+            return f"started more than {self.limit:g} processes and was stopped"
         if self.kind == "disk":
-            return f"wrote more than the disk limit of {self.limit} MiB (or too many files) and was stopped"
+            return f"wrote more than the disk limit of {self.limit:g} MiB (or too many files) and was stopped"
+        if self.kind == "violation":
+            return f"broke the grader's protocol ({self.why}) and was stopped"
         return f"ended the process ({_exit_status(self.returncode)})"
 
 
@@ -150,77 +207,169 @@ def _exit_status(returncode: int | None) -> str:
         return f"exit status {returncode}"
 
 
-def _prepare_job(job, cells, pending, skipped_cells, limits, data_dir, uid) -> None:
-    from safetensors.torch import save_file
-
-    tensors: dict = {}
-    docs = []
-    for index, request in pending:
-        docs.append({
-            "id": index, "index": str(index), "probe": request.probe, "target": request.target,
-            "args": codec.encode(tuple(request.args), tensors), "kwargs": codec.encode(dict(request.kwargs), tensors),
-            "seed": request.seed,
-        })
-    if tensors:
-        save_file(tensors, os.path.join(job, "inputs.safetensors"))
-    _dump(os.path.join(job, "requests.json"), docs)
-    _dump(os.path.join(job, "cells.json"), cells)
-    _dump(os.path.join(job, "plan.json"),
-          {"skip_cells": sorted(skipped_cells), "seed": 0, "threads": limits.threads, "uid": uid})
-    os.makedirs(os.path.join(job, "tmp"))
-    if data_dir:
-        shutil.copytree(data_dir, os.path.join(job, "data"))
-    if uid is not None:  # the child drops to ``uid`` before any notebook code: the job folder becomes its own
-        for folder, _, names in os.walk(job):
-            for path in [folder, *(os.path.join(folder, n) for n in names)]:
-                os.chown(path, uid, uid)
+def _wait_status(status: int) -> int:
+    """A waitpid status as Python's returncode (-N for signal N)."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
-def _dump(path, obj) -> None:
-    with open(path, "w") as f:
-        json.dump(obj, f)
+class _Kernel:
+    """One start of the child: its processes, its two pipes and its output."""
 
+    def __init__(self, job: str, work: str, limits: Limits, level: isolation.Isolation, uid: int | None, output: "_Output"):
+        self.job, self.limits, self.uid, self.output = job, limits, uid, output
+        command_read, self.commands = os.pipe()
+        events_read, events_write = os.pipe()
+        env = _child_env(work, limits.threads)
+        settings = json.dumps({"job": job, "seed": 0, "threads": limits.threads, "uid": uid})
+        argv = isolation.command(level, job, work, [*isolation.python("from autograder.sandbox.child import main; main()"),
+                                                    str(command_read), str(events_write), settings], env)
+        self.proc = subprocess.Popen(
+            argv, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, pass_fds=(command_read, events_write), start_new_session=True,
+            preexec_fn=isolation.rlimits(isolation.process_limit(level, limits.processes)),
+        )
+        os.close(command_read)
+        os.close(events_write)
+        os.set_blocking(events_read, False)
+        self.events = Events(events_read)
+        self.output.attach(self.proc.stdout.fileno())
+        self.cpu: dict[int, float] = {}  # the most CPU time seen for each process of the job
+        self.chain: set[int] = set()  # the kernel and the processes that started it (bubblewrap's)
+        self.kernel: int | None = None
 
-def _child_env(job: str, threads: int) -> dict:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": job, "TMPDIR": os.path.join(job, "tmp"), "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
-    }
+    def step(self, step: str, number: int | None, cpu_limit: float, wall_limit: float | None = None) -> _Outcome:
+        """Send the step's command (none for startup) and follow it until its event or a limit."""
+        wall_limit = self.limits.wall_factor * cpu_limit if wall_limit is None else wall_limit
+        before = set(self.cpu)
+        main_before = self._main_thread_cpu()
+        if step != "startup":
+            self.events.discard()
+            os.write(self.commands, (json.dumps({step: number}) + "\n").encode())
+        started = time.monotonic()
+        next_watch = started
+        fork: int | None = None
 
+        def outcome(kind, **more) -> _Outcome:
+            return _Outcome(kind, seconds=time.monotonic() - started, cpu_seconds=spent(), **more)
 
-def _watch(job: str, requests: list[Request], limits: Limits, level, uid) -> tuple[_Outcome, str]:
-    """Run the child until it finishes or breaks a limit; kill all its processes; return the outcome and its output."""
-    read_end, write_end = os.pipe()
-    os.set_inheritable(write_end, True)
-    env = _child_env(job, limits.threads)
-    argv = isolation.command(level, job, [*isolation.python("from autograder.sandbox.child import main; main()"), str(write_end)], env)
-    proc = subprocess.Popen(
-        argv, cwd=job, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, pass_fds=(write_end,), start_new_session=True,
-        preexec_fn=isolation.rlimits(isolation.process_limit(level, limits.processes)),
-    )
-    os.close(write_end)
-    output = _Output(proc.stdout.fileno(), limits.log_bytes)
-    try:
-        outcome = _follow(proc, read_end, output, requests, limits, job, uid)
-        if outcome.kind == "finished":  # let it exit by itself: its CPU time then counts in the grader's children
-            _wait(proc, 5.0)
-    finally:
-        watchdog.kill_job(proc.pid, uid)
-        proc.wait()
-        output.drain()
-        proc.stdout.close()
-        os.close(read_end)
-    return outcome, output.text()
+        def spent() -> float:
+            if step == "startup":
+                return sum(self.cpu.values())
+            new = sum(cpu for pid, cpu in self.cpu.items() if pid not in before and pid not in self.chain)
+            return new + (self._main_thread_cpu() - main_before if step == "cell" else 0.0)
+
+        while True:
+            now = time.monotonic()
+            if now >= next_watch:
+                next_watch = now + WATCH_SECONDS
+                processes = self._sample()
+                if broken := self._over_limit(processes):
+                    return outcome(broken[0], limit=broken[1])
+                if spent() > cpu_limit:
+                    return outcome("timeout", limit=cpu_limit)
+                if step == "call":
+                    fork = fork or next((pid for pid, p in processes.items()
+                                         if p.parent == self.kernel and pid not in before and pid not in self.chain), None)
+                    gone = processes.get(fork) if fork else None
+                    if fork and (gone is None or gone.exited) and not select.select([self.events.fd], [], [], 0)[0]:
+                        return outcome("crashed", returncode=_wait_status(gone.exit_code) if gone else None)
+                elif self.proc.poll() is not None and not select.select([self.events.fd], [], [], 0)[0]:
+                    return outcome("crashed", returncode=self.proc.returncode)
+            if now - started >= wall_limit:
+                return outcome("timeout", by_cpu=False)
+            ready, _, _ = select.select([self.events.fd, self.output.fd], [], [],
+                                        max(0.0, min(next_watch, started + wall_limit) - now))
+            if self.output.fd in ready:
+                self.output.read()
+            if self.events.fd not in ready:
+                continue
+            try:
+                for line in self.events.lines():
+                    if line == b"":
+                        return outcome("crashed", returncode=self._returncode())
+                    check_event(line, step, number)
+                    if step == "startup":
+                        self._found_kernel()
+                    self._sample()
+                    return outcome("done")
+            except Violation as e:
+                return outcome("violation", why=str(e))
+
+    def clear_strays(self) -> None:
+        """Stop every process of the job but the kernel (and bubblewrap's processes that hold it)."""
+        for _ in range(16):
+            strays = [pid for pid, p in watchdog.job_processes(self.proc.pid, self.uid).items()
+                      if pid not in self.chain and not p.exited]
+            if not strays:
+                return
+            watchdog.kill(strays)
+            time.sleep(0.01)
+
+    def alive(self) -> bool:
+        kernel = watchdog.process(self.kernel) if self.kernel else None
+        return kernel is not None and not kernel.exited and self.proc.poll() is None
+
+    def close(self) -> float:
+        """Kill every process of this start; return the CPU time they used."""
+        self._sample()
+        for _ in range(100):  # until none is left alive: the next start runs under the same uid
+            watchdog.kill_job(self.proc.pid, self.uid)
+            if not any(not p.exited for p in watchdog.job_processes(self.proc.pid, self.uid).values()):
+                break
+            time.sleep(0.02)
+        self.proc.wait()
+        self.output.drain()
+        self.proc.stdout.close()
+        os.close(self.commands)
+        os.close(self.events.fd)
+        return sum(self.cpu.values())
+
+    def _found_kernel(self) -> None:
+        """At ``ready`` no notebook code has run: the job's processes are the kernel and what started it."""
+        processes = watchdog.job_processes(self.proc.pid, self.uid)
+        self.chain = set(processes)
+        parents = {p.parent for p in processes.values()}
+        self.kernel = max(pid for pid in processes if pid not in parents)
+
+    def _main_thread_cpu(self) -> float:
+        thread = watchdog.process(self.kernel, self.kernel) if self.kernel else None
+        return thread.cpu_seconds if thread else 0.0
+
+    def _sample(self) -> dict[int, watchdog.Process]:
+        processes = watchdog.job_processes(self.proc.pid, self.uid)
+        for pid, p in processes.items():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), p.cpu_seconds)
+        return processes
+
+    def _over_limit(self, processes: dict[int, watchdog.Process]) -> tuple[str, float] | None:
+        limits = self.limits
+        cap = limits.memory_mib << 20
+        if watchdog.resident_bytes(processes) > cap and watchdog.proportional_bytes(processes) > cap:
+            return "memory", limits.memory_mib
+        if sum(not p.exited for p in processes.values()) > limits.processes:  # rlimits stop this first, except where the child runs as root
+            return "processes", limits.processes
+        size, entries = watchdog.folder_bytes(self.job, limits.disk_entries)
+        if size > limits.disk_mib << 20 or entries >= limits.disk_entries:
+            return "disk", limits.disk_mib
+        return None
+
+    def _returncode(self) -> int | None:
+        """The exit status of a child whose event pipe closed (it may still be on its way out)."""
+        try:
+            return self.proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            return None
 
 
 class _Output:
-    """The child's stdout and stderr: read as it comes (a full pipe would stall the child), only the end kept."""
+    """The child's stdout and stderr over all its starts: read as it comes (a full pipe would stall the
+    child), only the end kept."""
 
-    def __init__(self, fd: int, keep: int):
-        self.fd, self.keep, self.data, self.dropped = fd, keep, bytearray(), 0
+    def __init__(self, keep: int):
+        self.fd, self.keep, self.data, self.dropped = -1, keep, bytearray(), 0
+
+    def attach(self, fd: int) -> None:
+        self.fd = fd
         os.set_blocking(fd, False)
 
     def read(self) -> None:
@@ -247,117 +396,50 @@ class _Output:
         return note + self.data.decode("utf-8", "replace")
 
 
-WATCH_SECONDS = 0.25
+def _prepare_job(job: str, cells: list[str], data_dir: str | None, uid: int | None) -> str:
+    """The job folder: the notebook's code (``cells.json``) and ``work/``, the folder its cells run in, holding
+    the training images (the held-out test images stay with the grader) and a temporary folder. The job
+    folder itself is the parent's, and only ``work/`` and each call's folder are the child's. Returns ``work/``."""
+    os.chmod(job, 0o711)
+    _dump(os.path.join(job, "cells.json"), cells)
+    os.chmod(os.path.join(job, "cells.json"), 0o644)
+    work = os.path.join(job, "work")
+    os.makedirs(os.path.join(work, "tmp"))
+    if data_dir:
+        from autograder.data.mnist import copy_training_images
+
+        copy_training_images(data_dir, os.path.join(work, "data"))
+    if uid is not None:  # the child drops to ``uid`` before any notebook code: its working folder becomes its own
+        _chown_tree(work, uid)
+    return work
 
 
-def _follow(proc, read_end, output, requests, limits, job, uid) -> _Outcome:
-    """Read the child's events until it finishes, dies, overruns the time limit of what it is doing,
-    or uses more memory or disk than allowed."""
-    started = phase_start = time.monotonic()
-    phase, cell, request, done = "startup", None, None, []
-    buffer = b""
-    next_watch = started
-    meter = _Meter(proc.pid, uid)
-    while True:
-        now = time.monotonic()
-        if phase == "cell":
-            deadline = min(phase_start + limits.cell_seconds, started + limits.notebook_seconds)
-        elif phase == "call":
-            deadline = phase_start + (requests[request].seconds or limits.call_seconds)
-        else:
-            deadline = phase_start + limits.startup_seconds
-        where = (cell if phase == "cell" else None, request if phase == "call" else None)
-        if now >= deadline:
-            return _Outcome("timeout", done, *where, seconds=now - phase_start, cpu_seconds=meter.cpu_seconds)
-        if now >= next_watch:
-            next_watch = now + WATCH_SECONDS
-            if broken := _over_limit(meter.sample(), job, limits):
-                return _Outcome(broken[0], done, *where, limit=broken[1], cpu_seconds=meter.cpu_seconds)
-            # Gone, though a process it left behind may hold the event pipe open; its last events are read first.
-            if proc.poll() is not None and not select.select([read_end], [], [], 0)[0]:
-                return _Outcome("crashed", done, *where, returncode=proc.returncode, cpu_seconds=meter.cpu_seconds)
-        ready, _, _ = select.select([read_end, output.fd], [], [], max(0.0, min(deadline, next_watch) - now))
-        if output.fd in ready:
-            output.read()
-        if read_end not in ready:
-            continue
-        chunk = os.read(read_end, 65536)
-        if not chunk:
-            return _Outcome("crashed", done, *where, returncode=_wait(proc), cpu_seconds=meter.cpu_seconds)
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            event = _parse_event(line, len(requests))
-            if "cell" in event:
-                phase, cell, phase_start = "cell", int(event["cell"]), time.monotonic()
-            elif "cells_done" in event:
-                phase, phase_start = "startup", time.monotonic()  # loading the inputs
-            elif "call" in event:
-                phase, request, phase_start = "call", int(event["call"]), time.monotonic()
-            elif "done" in event:
-                done.append(int(event["done"]))
-                phase, phase_start = "startup", time.monotonic()
-            elif "finished" in event:
-                meter.sample()
-                return _Outcome("finished", done, cpu_seconds=meter.cpu_seconds)
+def _chown_tree(top: str, uid: int) -> None:
+    for folder, dirs, names in os.walk(top):
+        for path in [folder, *(os.path.join(folder, n) for n in dirs + names)]:
+            os.chown(path, uid, uid, follow_symlinks=False)
 
 
-def _parse_event(line: bytes, n_requests: int) -> dict:
-    """An event from the child, or {} for anything malformed (student code can write to the pipe too)."""
+def _dump(path, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f)
+
+
+def _child_env(work: str, threads: int) -> dict:
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": os.path.join(work, "tmp"), "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+        # grading runs on the CPU wherever it runs, and pip fails at once instead of retrying a network that is not there
+        "CUDA_VISIBLE_DEVICES": "", "PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1",
+    }
+
+
+def _read_reply(folder: str) -> Reply:
+    if not os.path.lexists(os.path.join(folder, "answer.json")):
+        return Reply("crashed", error="said it had answered without writing an answer")
     try:
-        event = json.loads(line)
-    except ValueError:
-        return {}
-    if not isinstance(event, dict) or len(event) != 1:
-        return {}
-    ((key, value),) = event.items()
-    if key in ("cells_done", "finished"):
-        return event
-    if key in ("cell", "call", "done") and type(value) is int and value >= 0:
-        return event if key == "cell" or value < n_requests else {}
-    return {}
-
-
-class _Meter:
-    """The job's processes at each look, and the CPU time they have used (the most seen for each)."""
-
-    def __init__(self, root: int, uid: int | None):
-        self.root, self.uid, self.cpu = root, uid, {}
-
-    def sample(self) -> dict[int, watchdog.Usage]:
-        processes = watchdog.job_processes(self.root, self.uid)
-        for pid, usage in processes.items():
-            self.cpu[pid] = max(self.cpu.get(pid, 0.0), usage.cpu_seconds)
-        return processes
-
-    @property
-    def cpu_seconds(self) -> float:
-        return sum(self.cpu.values())
-
-
-def _over_limit(processes: dict[int, watchdog.Usage], job: str, limits: Limits) -> tuple[str, int] | None:
-    if sum(u.resident_bytes for u in processes.values()) > limits.memory_mib << 20:
-        return "memory", limits.memory_mib
-    if len(processes) > limits.processes:  # rlimits stop this first, except where the child runs as root
-        return "processes", limits.processes
-    size, entries = watchdog.folder_bytes(job, limits.disk_entries)
-    if size > limits.disk_mib << 20 or entries >= limits.disk_entries:
-        return "disk", limits.disk_mib
-    return None
-
-
-def _wait(proc, seconds: float = 5.0) -> int | None:
-    """The exit status of a child whose event pipe closed (it may still be on its way out)."""
-    try:
-        return proc.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        return None
-
-
-def _read_reply(job: str, index: int) -> Reply:
-    base = os.path.join(job, "out", str(index))
-    try:
-        doc, infos = codec.read(base + ".json", base + ".safetensors")
+        doc, infos = codec.read(os.path.join(folder, "answer.json"), os.path.join(folder, "answer.safetensors"))
     except (OSError, codec.DecodeError) as e:
         return Reply("crashed", error=f"its answer could not be read back ({e})")
     if not isinstance(doc, dict):

@@ -1,4 +1,5 @@
-"""What the parent watches while a child runs: its processes, their memory, its folder, by reading /proc.
+"""What the parent watches while a child runs: its processes, their CPU time and memory, its folder,
+all read from /proc.
 
 A job's processes are the descendants of the process the parent started and, when the child runs
 under a uid of its own, every process of that uid (a process that started a new session and was
@@ -12,25 +13,33 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
-class Usage:
-    resident_bytes: int
+class Process:
+    pid: int
+    parent: int
+    state: str  # R, S, D, T, Z, ...: Z has exited and waits to be collected
     cpu_seconds: float  # its own and that of the children it has waited for
+    threads: int
+    exit_code: int  # for a process in state Z, its status as waitpid reports it
+
+    @property
+    def exited(self) -> bool:
+        return self.state in ("Z", "X")
 
 
-def _stat(pid: str) -> tuple[int, Usage, int] | None:
-    """(parent pid, usage, threads) of a process, or None when it is gone."""
+def process(pid: int | str, task: int | str | None = None) -> Process | None:
+    """What /proc says of a process (or of one of its threads), or None when it is gone."""
+    path = f"/proc/{pid}/task/{task}/stat" if task is not None else f"/proc/{pid}/stat"
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
+        with open(path, "rb") as f:
             fields = f.read().rsplit(b")", 1)[1].split()
     except OSError:
         return None
     ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
-    return int(fields[1]), Usage(int(fields[21]) * PAGE, ticks / TICK), int(fields[17])
+    return Process(int(pid), int(fields[1]), fields[0].decode(), ticks / TICK, int(fields[17]), int(fields[49]))
 
 
 def _owner(pid: str) -> int | None:
@@ -40,29 +49,57 @@ def _owner(pid: str) -> int | None:
         return None
 
 
-def job_processes(root: int, uid: int | None) -> dict[int, Usage]:
-    """The usage of every process of the job, by pid."""
-    stats = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit() and (stat := _stat(name)) is not None:
-            stats[int(name)] = stat
+def _all() -> dict[int, Process]:
+    return {int(name): p for name in os.listdir("/proc") if name.isdigit() and (p := process(name)) is not None}
+
+
+def job_processes(root: int, uid: int | None) -> dict[int, Process]:
+    """Every process of the job, by pid."""
+    everything = _all()
     children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in stats.items():
-        children.setdefault(parent, []).append(pid)
+    for pid, p in everything.items():
+        children.setdefault(p.parent, []).append(pid)
     found, todo = set(), [root]
     while todo:
         pid = todo.pop()
-        if pid in stats and pid not in found:
+        if pid in everything and pid not in found:
             found.add(pid)
             todo += children.get(pid, [])
     if uid is not None:
-        found |= {pid for pid in stats if _owner(str(pid)) == uid}
-    return {pid: stats[pid][1] for pid in found if pid in stats}
+        found |= {pid for pid in everything if _owner(str(pid)) == uid}
+    return {pid: everything[pid] for pid in found}
+
+
+def resident_bytes(pids) -> int:
+    """Anonymous and shared memory the processes hold (a fork's pages still shared with its parent count twice)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as f:
+                for line in f:
+                    if line.startswith((b"RssAnon:", b"RssShmem:")):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def proportional_bytes(pids) -> int:
+    """The processes' memory with every page shared among them counted once (slower to read)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith((b"Pss_Anon:", b"Pss_Shmem:")):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
 
 
 def children(parent: int) -> list[int]:
-    return [int(name) for name in os.listdir("/proc")
-            if name.isdigit() and (stat := _stat(name)) is not None and stat[0] == parent]
+    return [pid for pid, p in _all().items() if p.parent == parent]
 
 
 def uids_in_use() -> set[int]:
@@ -71,11 +108,7 @@ def uids_in_use() -> set[int]:
 
 def tasks_of_uid(uid: int) -> int:
     """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
-    total = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit() and _owner(name) == uid and (stat := _stat(name)) is not None:
-            total += stat[2]
-    return total
+    return sum(p.threads for pid, p in _all().items() if _owner(str(pid)) == uid)
 
 
 def folder_bytes(path: str, max_entries: int) -> tuple[int, int]:
@@ -99,17 +132,21 @@ def folder_bytes(path: str, max_entries: int) -> tuple[int, int]:
     return total, entries
 
 
+def kill(pids) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def kill_job(root: int, uid: int | None) -> None:
     """SIGKILL the job's process group, every descendant, and, under a uid of its own, everything of that uid."""
     try:
         os.killpg(root, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    for pid in job_processes(root, None):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    kill(job_processes(root, None))
     if uid is not None:  # kill(-1) from that uid reaches all its processes in one pass, forks included
         subprocess.run(["kill", "-s", "KILL", "--", "-1"], user=uid, group=uid, extra_groups=[], env={}, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

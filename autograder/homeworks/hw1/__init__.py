@@ -15,13 +15,11 @@ from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, autograd_problem, bce_mixups, known_trajectory, trajectory_check, trajectory_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
+    DTYPES, TRAINING, Asks, autograd_problem, bce_mixups, known_trajectory, trajectory_check, trajectory_problem, is_number, manual_violation, randn, requires_grad, shape_of, short,
     tensor_problem, uniform,
 )
 from autograder.homeworks.hw1 import reference as ref
 from autograder.homeworks.mnist import MNIST_MEAN, MNIST_STD, split, test_set
-
-TRAIN_SECONDS = 120.0
 
 # q11: the fixed split the accuracy bar was measured on, and the bar (reference accuracy minus 2 points).
 Q11_SEED, Q11_SAMPLES, Q11_VAL = 1234, 4000, 1000
@@ -291,7 +289,7 @@ def q8(rng: random.Random) -> Plan:
 def q9(rng: random.Random) -> Plan:
     ask = Asks(rng)
     calls = [(rng.randint(300, 900), rng.randint(50, 200), rng.randrange(10**6)), (5000, rng.randint(300, 600), rng.randrange(10**6))]
-    asked = [(c, ask.call("load_mnist_odd_even", "data", *c, seconds=60)) for c in calls]
+    asked = [(c, ask.call("load_mnist_odd_even", "data", *c, cost=3)) for c in calls]
 
     def score(r):
         checks = []
@@ -338,8 +336,8 @@ def q10(rng: random.Random) -> Plan:
     ask = Asks(rng)
     data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
     settings = {"alpha": rng.choice([0.02, 0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
-    manual = ask.call("train_logistic", *data, **settings, use_autograd=False, seconds=TRAIN_SECONDS)
-    auto = ask.call("train_logistic", *data, **settings, use_autograd=True, seconds=TRAIN_SECONDS)
+    manual = ask.call("train_logistic", *data, **settings, use_autograd=False, cost=TRAINING)
+    auto = ask.call("train_logistic", *data, **settings, use_autograd=True, cost=TRAINING)
 
     def score(r):
         expected = ref.train_logistic(*data, **settings)
@@ -399,7 +397,7 @@ def _final_weights_problem(reply, expected, what) -> str | None:
 def q11(rng: random.Random) -> Plan:
     ask = Asks(rng)
     X_train, y_train, X_val, y_val = split(Q11_SAMPLES, Q11_VAL, Q11_SEED)
-    i = ask.call("train_logistic", X_train, y_train, X_val, y_val, seconds=TRAIN_SECONDS)
+    i = ask.call("train_logistic", X_train, y_train, X_val, y_val, cost=TRAINING)
 
     def score(r):
         what = f"train_logistic on the grader's split ({X_train.shape[0]} train, {X_val.shape[0]} val images, defaults)"

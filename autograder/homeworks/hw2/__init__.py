@@ -15,14 +15,13 @@ from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, Asks, bce_mixups, generator, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
+    DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
     known_trajectory, trajectory_check, trajectory_problem,
 )
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.mnist import split, test_set
-from autograder.sandbox.runner import Reply
+from autograder.sandbox.protocol import Reply
 
-TRAIN_SECONDS = 180.0
 PARAMETERS = ("W1", "b1", "w2", "b2")
 
 # q12: the fixed split and seed the accuracy bar was measured on, and the bar (reference minus 2 points).
@@ -354,7 +353,7 @@ def q10(rng: random.Random) -> Plan:
     data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
     state = ref.fresh_state(784, rng.randint(8, 32), generator(rng))
     settings = {"alpha": rng.choice([0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
-    i = ask.probe("train", "train_model", state, *data, **settings, seconds=TRAIN_SECONDS)
+    i = ask.probe("train", "train_model", state, *data, **settings, cost=TRAINING)
 
     def score(r):
         reply = r[i]
@@ -449,7 +448,7 @@ def _lines_problem(lines: list, logistic: dict, network: dict, metric: str, what
 def q12(rng: random.Random) -> Plan:
     ask = Asks(rng)
     X_train, y_train, X_val, y_val = split(Q12_SAMPLES, Q12_VAL, Q12_SEED)
-    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, seconds=TRAIN_SECONDS)
+    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, cost=TRAINING)
 
     def score(r):
         reply = r[i]
