@@ -8,6 +8,10 @@ import shlex
 import sys
 
 from autograder.homeworks import NAMES
+from autograder.sandbox.isolation import LEVELS
+from autograder.report import safe
+
+GRADER_FAILED = 3  # the exit status when the grader itself failed on a submission (its row says "Grader error")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--root", default=None, help="the repository whose notebooks to grade (default: the one holding this package)")
 
     grade = sub.add_parser("grade", help="grade notebooks, folders or Gradescope's export zip; write final_grades.csv, "
-                                         "results, feedback and a summary")
+                                         "results, feedback and a summary",
+                           epilog=f"exit status: 0 when every submission got its row (a file that is not a notebook "
+                                  f"included: its row says why), {GRADER_FAILED} when the grader itself failed on one "
+                                  f"or more (their rows say \"Grader error\"), 2 for wrong arguments, 130 when interrupted")
     grade.add_argument("paths", nargs="+", metavar="PATH",
                        help="a notebook, a folder searched for *.ipynb, a zip of either, or Gradescope's "
                             "'Export Submissions' zip (or its extracted folder)")
@@ -38,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="CPU time of one graded call (default: %(default)g; training calls get six times as long)")
     grade.add_argument("--memory", type=int, default=4096, metavar="MIB",
                        help="resident memory one notebook's processes may hold together (default: %(default)s)")
+    grade.add_argument("--isolation", choices=[level.replace(" ", "-") for level in LEVELS], default=LEVELS[0],
+                       help="the strongest isolation to try (default: %(default)s); the strongest of it and the weaker "
+                            "ones that works here is used, and named in every result")
+    grade.add_argument("--run-as-my-user", action="store_true",
+                       help="grade even where only a process group separates the notebooks from you (no bubblewrap, "
+                            "not root): they then run as your user and can read, change or kill what you can")
     again = grade.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="keep the grades already in the output folder for unchanged "
                                                              "notebooks and grade only the others")
@@ -61,11 +74,12 @@ def _grade(args, argv: list[str]) -> int:
     from autograder.grading import batch
     from autograder.homeworks import load
     from autograder.report import summary
+    from autograder.sandbox import isolation
     from autograder.sandbox.protocol import Limits
 
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
-        print("error: no such file: " + ", ".join(missing), file=sys.stderr)
+        print("error: no such file: " + ", ".join(map(safe.for_terminal, missing)), file=sys.stderr)
         return 2
     saved = batch.saved_grades(args.output)
     if saved and not (args.resume or args.force):
@@ -74,9 +88,13 @@ def _grade(args, argv: list[str]) -> int:
         return 2
     with intake.gather(args.paths, args.assignment) as found:
         for warning in found.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            print(f"warning: {safe.for_terminal(warning)}", file=sys.stderr)
         if not found.submissions:
             print("error: no notebooks found in " + ", ".join(args.paths), file=sys.stderr)
+            return 2
+        level = isolation.detect(args.isolation.replace("-", " "))
+        if level.level == "process group" and not args.run_as_my_user:
+            print(_unsandboxed(level), file=sys.stderr)
             return 2
         if args.force:
             batch.clear(args.output)
@@ -86,7 +104,8 @@ def _grade(args, argv: list[str]) -> int:
         print(f"grading {len(found.submissions)} submission(s) for {homework.name} with {args.jobs} worker(s) "
               f"into {args.output}/", file=sys.stderr)
         try:
-            results = batch.grade_all(found.submissions, homework, args.output, args.jobs, limits, resume=args.resume)
+            results = batch.grade_all(found.submissions, homework, args.output, args.jobs, limits, resume=args.resume,
+                                      level=level)
         except batch.Interrupted as stop:
             return _interrupted(stop, args, argv)
     print(_table(results))
@@ -94,7 +113,21 @@ def _grade(args, argv: list[str]) -> int:
     print(summary.write(args.output, homework, results))
     print(f"\nwrote {os.path.join(args.output, 'final_grades.csv')}, summary.txt, summary.json, histogram.png, "
           "results/ and feedback/", file=sys.stderr)
+    failures = [r.file for r in results if r.status.startswith("Grader error")]
+    if failures:
+        print(f"error: the grader failed on {len(failures)} submission(s), graded 0 and marked \"Grader error\": "
+              + ", ".join(map(safe.for_terminal, failures)), file=sys.stderr)
+        return GRADER_FAILED
     return 0
+
+
+def _unsandboxed(level) -> str:
+    return ("error: no sandbox here: only a process group would separate the notebooks from you, and they would run as "
+            f"your user, able to read, change or kill what you can [{level.why}].\n"
+            "  Install bubblewrap (Debian, Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; "
+            "Arch: sudo pacman -S bubblewrap) and grade again,\n"
+            "  or, on macOS and Windows, grade with Docker: otter grade -a dist/hwN-autograder.zip ...,\n"
+            "  or add --run-as-my-user to grade these notebooks as you anyway.")
 
 
 def _interrupted(stop, args, argv: list[str]) -> int:
@@ -112,8 +145,8 @@ def _table(results) -> str:
     if not results:
         return ""
     names = [q.name for q in results[0].questions]
-    width = max(len("file"), *(len(r.file) for r in results))
+    width = max(len("file"), *(len(safe.for_terminal(r.file)) for r in results))
     head = f"{'file':<{width}} " + " ".join(f"{n:>5}" for n in names) + "  total  status"
-    rows = [f"{r.file:<{width}} " + " ".join(f"{s:>5.3g}" for s in r.scores().values()) + f"  {r.total:>5.4g}  {r.status}"
-            for r in results]
+    rows = [f"{safe.for_terminal(r.file):<{width}} " + " ".join(f"{s:>5.3g}" for s in r.scores().values())
+            + f"  {r.total:>5.4g}  {safe.for_terminal(r.status)}" for r in results]
     return "\n".join([head, *rows])

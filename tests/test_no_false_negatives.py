@@ -42,11 +42,17 @@ def _copy(value):
 def answer(request, namespace: dict, folder) -> Reply:
     """What the child would reply to ``request`` with the notebook names ``namespace``, through the codec."""
     torch.manual_seed(request.seed)
+    substitutes = {name: probes.SUBSTITUTES[spec[0]](*spec[1:]) for name, spec in request.options.get("substitute", {}).items()}
+    saved = {name: namespace[name] for name in substitutes}
+    namespace.update(substitutes)  # as the child does, for this call only
     targets = [namespace[name] for name in request.target.split(",")]
     try:
-        reply = probes.PROBES[request.probe](*targets, *_copy(request.args), **_copy(request.kwargs))
+        with torch.inference_mode(request.options.get("inference", False)):
+            reply = probes.PROBES[request.probe](*targets, *_copy(request.args), **_copy(request.kwargs))
     except Exception as e:  # a crash of a correct implementation is a failure of this test, reported by score
         return Reply("error", error=f"{type(e).__name__}: {e}")
+    finally:
+        namespace.update(saved)
     codec.write(reply, str(folder / "reply.json"), str(folder / "reply.safetensors"))
     doc, infos = codec.read(str(folder / "reply.json"), str(folder / "reply.safetensors"))
     return Reply("ok", value=doc.get("value"), observed=doc.get("observed") or {}, infos=infos)
@@ -74,21 +80,32 @@ def in_float64(fn):
 
 
 # hw1 q1 -----------------------------------------------------------------------------------------
+# df_autograd differentiates whatever f the notebook holds when it is called (the grader substitutes one).
 
-def df_autograd_backward(x):
-    x = x.detach().clone().requires_grad_(True)
-    (x**3 - 3 * x).sum().backward()
-    return x.grad
-
-
-def df_autograd_grad(x):
-    x = x.detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad((x * (x * x - 3)).sum(), x)
-    return grad
+def df_autograd_backward(notebook):
+    def df_autograd(x):
+        x = x.detach().clone().requires_grad_(True)
+        notebook["f"](x).sum().backward()
+        return x.grad
+    return df_autograd
 
 
-def df_autograd_func(x):
-    return torch.func.vmap(torch.func.grad(lambda t: t**3 - 3 * t))(x)
+def df_autograd_grad(notebook):
+    def df_autograd(x):
+        x = x.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(notebook["f"](x).sum(), x)
+        return grad
+    return df_autograd
+
+
+def df_autograd_func(notebook):
+    return lambda x: torch.func.vmap(torch.func.grad(lambda t: notebook["f"](t)))(x)
+
+
+def notebook(**names) -> dict:
+    """A namespace whose ``df_autograd`` (given as a function of the namespace) looks ``f`` up in it when called."""
+    names["df_autograd"] = names["df_autograd"](names)
+    return names
 
 
 def f_looped(x):
@@ -100,12 +117,12 @@ def df_looped(x):
 
 
 HW1_Q1 = {
-    "vectorised": {"f": lambda x: x**3 - 3 * x, "df_manual": lambda x: 3 * x**2 - 3, "df_autograd": df_autograd_backward},
-    "looped": {"f": f_looped, "df_manual": df_looped, "df_autograd": df_autograd_grad},
-    "float64 inside": {"f": in_float64(lambda x: x**3 - 3 * x), "df_manual": in_float64(lambda x: 3 * x**2 - 3),
-                       "df_autograd": in_float64(df_autograd_backward)},
-    "factored": {"f": lambda x: x * (x - 3**0.5) * (x + 3**0.5), "df_manual": lambda x: 3 * (x - 1) * (x + 1),
-                 "df_autograd": df_autograd_func},
+    "vectorised": notebook(f=lambda x: x**3 - 3 * x, df_manual=lambda x: 3 * x**2 - 3, df_autograd=df_autograd_backward),
+    "looped": notebook(f=f_looped, df_manual=df_looped, df_autograd=df_autograd_grad),
+    "float64 inside": notebook(f=in_float64(lambda x: x**3 - 3 * x), df_manual=in_float64(lambda x: 3 * x**2 - 3),
+                               df_autograd=lambda ns: in_float64(df_autograd_backward(ns))),
+    "factored": notebook(f=lambda x: x * (x - 3**0.5) * (x + 3**0.5), df_manual=lambda x: 3 * (x - 1) * (x + 1),
+                         df_autograd=df_autograd_func),
 }
 
 

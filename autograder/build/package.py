@@ -8,6 +8,7 @@ with fixed timestamps, so the same sources give the same zip.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,14 @@ def with_bubblewrap(setup_sh: bytes) -> bytes:
     return setup_sh.replace(APT_UPDATE, APT_UPDATE + BUBBLEWRAP, 1)
 
 
+def without_name_check(otter_config: bytes) -> bytes:
+    """otter refuses a notebook whose metadata does not name the assignment (cells copied into a new notebook);
+    without ``assignment_name`` it lets the plugin grade it, and the plugin tells another homework's notebook apart."""
+    config = json.loads(otter_config)
+    config.pop("assignment_name", None)
+    return (json.dumps(config, indent=4, sort_keys=True) + "\n").encode()
+
+
 def repack(otter_zip: str, destination: str) -> None:
     """Write ``destination``: otter's zip with the wheel added, environment.yml extended, bubblewrap installed."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,6 +67,8 @@ def repack(otter_zip: str, destination: str) -> None:
         entries["environment.yml"] = (env_info, env_yml.rstrip(b"\n") + b"\n" + "".join(f"      - {r}\n" for r in extra).encode())
         setup_info, setup_sh = entries["setup.sh"]
         entries["setup.sh"] = (setup_info, with_bubblewrap(setup_sh))
+        config_info, config = entries["otter_config.json"]
+        entries["otter_config.json"] = (config_info, without_name_check(config))
         with open(wheel, "rb") as f:
             entries[wheel_name] = (None, f.read())
         os.makedirs(os.path.dirname(destination), exist_ok=True)

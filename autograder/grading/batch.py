@@ -15,15 +15,17 @@ import os
 import shutil
 import signal
 import sys
+import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from autograder.grading.grade import ungraded, grade
+from autograder.grading.grade import failed, grade, ungraded
 from autograder.grading.progress import Progress
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submission, stem
-from autograder.report import feedback, gradescope, sheet
+from autograder.report import feedback, gradescope, safe, sheet
 from autograder.sandbox import watchdog
+from autograder.sandbox.isolation import Isolation
 from autograder.sandbox.protocol import Limits
 
 OUTPUT_FOLDERS = ("results", "feedback", ".resume")
@@ -50,7 +52,7 @@ def clear(out: str) -> None:
 
 
 def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs: int, limits: Limits,
-              resume: bool = False, progress=sys.stderr) -> list[SubmissionResult]:
+              resume: bool = False, progress=sys.stderr, level: Isolation | None = None) -> list[SubmissionResult]:
     for name in OUTPUT_FOLDERS:
         os.makedirs(os.path.join(out, name), exist_ok=True)
     results: list[SubmissionResult | None] = [None] * len(submissions)
@@ -64,19 +66,23 @@ def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs:
     bar = Progress(len(submissions), jobs, progress, done=len(submissions) - len(todo))
     for submission, result in zip(submissions, results):
         if submission.path is None:
-            bar.say(f"{submission.name}: {result.status}")
+            bar.say(f"{safe.for_terminal(submission.name)}: {safe.for_terminal(result.status)}")
     if resume:
         kept = sum(1 for s, r in zip(submissions, results) if s.path is not None and r is not None)
         bar.say(f"resuming: {kept} submission(s) already graded in {out}/ are kept, {len(todo)} to grade")
-    _run(todo, submissions, results, homework, out, jobs, limits, bar)
+    _run(todo, submissions, results, homework, out, jobs, limits, level, bar)
     sheet.write(os.path.join(out, "final_grades.csv"), homework, results, [s.submitter for s in submissions])
     return results
 
 
-def _run(todo, submissions, results, homework, out, jobs, limits, bar: Progress) -> None:
+def _run(todo, submissions, results, homework, out, jobs, limits, level, bar: Progress) -> None:
     def one(i: int) -> SubmissionResult:
         bar.start(submissions[i].name)
-        return grade(submissions[i].path, homework, limits, submissions[i].name)
+        try:
+            return grade(submissions[i].path, homework, limits, submissions[i].name, level)
+        except Exception as e:  # the grader's own fault, on this submission only: its row says so, the batch goes on
+            _report_failure(bar, submissions[i].name, e)
+            return failed(submissions[i].name, homework, e)
 
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     futures = {pool.submit(one, i): i for i in todo}
@@ -94,8 +100,7 @@ def _run(todo, submissions, results, homework, out, jobs, limits, bar: Progress)
                 continue
             for future in finished:
                 i = futures[future]
-                results[i] = future.result()
-                save(out, submissions[i], homework, results[i])
+                results[i] = save(out, submissions[i], homework, future.result(), bar)
                 bar.finish(results[i])
             bar.tick()
     except KeyboardInterrupt:
@@ -109,17 +114,34 @@ def _run(todo, submissions, results, homework, out, jobs, limits, bar: Progress)
         raise Interrupted(sum(r is not None for r in results), len(results), 0)
 
 
-def save(out: str, submission: Submission, homework: Homework, result: SubmissionResult) -> None:
-    """The outputs of one graded submission, then the record that lets ``--resume`` skip it."""
-    write_one(out, result)
-    record = {"assignment": homework.name, "sha256": _sha256(submission.path), "result": dataclasses.asdict(result)}
-    _write_atomically(os.path.join(out, ".resume", stem(result.file) + ".json"), json.dumps(record))
+def save(out: str, submission: Submission, homework: Homework, result: SubmissionResult, bar: Progress) -> SubmissionResult:
+    """The outputs of one graded submission, then the record that lets ``--resume`` skip it. Returns the result
+    saved: when its report cannot be written, the grader's failure on it instead."""
+    try:
+        write_one(out, result)
+        record = {"assignment": homework.name, "sha256": _sha256(submission.path), "result": dataclasses.asdict(result)}
+        _write_atomically(os.path.join(out, ".resume", stem(result.file) + ".json"), json.dumps(safe.in_json(record)))
+        return result
+    except Exception as e:
+        _report_failure(bar, result.file, e)
+        result = failed(result.file, homework, e)
+        try:
+            write_one(out, result)
+        except Exception as again:  # the folder itself is unwritable: the sheet will still say what happened
+            _report_failure(bar, result.file, again)
+        return result
 
 
 def write_one(out: str, result: SubmissionResult) -> None:
     name = stem(result.file)
-    _write_atomically(os.path.join(out, "results", name + ".json"), json.dumps(gradescope.results_json(result), indent=2))
+    _write_atomically(os.path.join(out, "results", name + ".json"), gradescope.results_text(result))
     feedback.write(os.path.join(out, "feedback"), name, result)
+
+
+def _report_failure(bar: Progress, name: str, error: BaseException) -> None:
+    """The traceback, for whoever runs the batch (the submission's row and report give the one-line reason)."""
+    lines = traceback.format_exception(error)
+    bar.say(f"grader error on {safe.for_terminal(name)}:\n" + "".join(safe.for_terminal(line.rstrip("\n")) + "\n" for line in lines))
 
 
 def _saved(out: str, submission: Submission, homework: Homework) -> SubmissionResult | None:
@@ -147,7 +169,7 @@ def _sha256(path: str) -> str:
 def _write_atomically(path: str, text: str) -> None:
     """Write beside ``path``, then rename: an interrupted write never leaves half a file under its name."""
     partial = path + ".partial"
-    with open(partial, "w") as f:
+    with open(partial, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(partial, path)
 

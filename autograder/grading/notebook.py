@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 
@@ -12,7 +13,13 @@ class SubmissionError(Exception):
     """The file cannot be graded at all; the message says why, for the grade sheet."""
 
 
-def code_cells(path: str) -> list[str]:
+@dataclass
+class Notebook:
+    cells: list[str]  # the source of each code cell, in order
+    from_template: bool  # it carries the otter metadata of the notebook handed out (not cells copied into a new one)
+
+
+def read(path: str) -> Notebook:
     if not os.path.isfile(path):
         raise SubmissionError("not a file")
     size = os.path.getsize(path)
@@ -25,6 +32,8 @@ def code_cells(path: str) -> list[str]:
             nb = json.load(f)
     except UnicodeDecodeError:
         raise SubmissionError("not a notebook (binary file)") from None
+    except RecursionError:
+        raise SubmissionError("not a notebook (its JSON nests deeper than any notebook does)") from None
     except ValueError as e:
         raise SubmissionError(f"not a notebook (invalid JSON: {e})") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -33,5 +42,7 @@ def code_cells(path: str) -> list[str]:
     for cell in nb["cells"]:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":
             source = cell.get("source", "")
-            cells.append("".join(source) if isinstance(source, list) else str(source))
-    return cells
+            cells.append("".join(map(str, source)) if isinstance(source, list) else str(source))
+    metadata = nb.get("metadata")
+    otter = metadata.get("otter") if isinstance(metadata, dict) else None
+    return Notebook(cells, isinstance(otter, dict) and bool(otter.get("assignment_name")))

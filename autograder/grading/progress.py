@@ -12,6 +12,7 @@ import time
 from typing import TextIO
 
 from autograder.grading.results import SubmissionResult
+from autograder.report.safe import for_terminal
 
 
 class Progress:
@@ -36,7 +37,8 @@ class Progress:
             if result.file in self.running:
                 self.running.remove(result.file)
             if not self.live or result.status != "Completed":
-                self.say(f"[{self.done}/{self.total}] {result.file}: {result.total:g}/{result.possible:g} {result.status} "
+                self.say(f"[{self.done}/{self.total}] {for_terminal(result.file)}: {result.total:g}/{result.possible:g} "
+                         f"{for_terminal(result.status)} "
                          f"({result.seconds:.1f} s; {_clock(self.elapsed())} elapsed, {self._left()} left)")
             self._redraw()
 
@@ -74,7 +76,7 @@ class Progress:
         current = self.running[-1] if self.running else "-"
         more = f" (+{len(self.running) - 1})" if len(self.running) > 1 else ""
         line = (f"[{self.done}/{self.total}] {_clock(self.elapsed())} elapsed, {self._left()} left | "
-                f"grading {current}{more}")
+                f"grading {for_terminal(current)}{more}")
         width = shutil.get_terminal_size((100, 20)).columns - 1
         self.stream.write("\r\x1b[K" + line[:width])
         self.stream.flush()

@@ -40,6 +40,14 @@ class Homework:
     def rng(self, question: str) -> random.Random:
         return random.Random(f"{self.seed}/{self.name}/{question}")
 
+    def plans(self) -> list[tuple[Question, Plan]]:
+        """Every question with its plan; the hidden inputs are the same for every submission of the homework."""
+        return [(q, q.plan(self.rng(q.name))) for q in self.questions]
+
+    def graded_names(self) -> set[str]:
+        """The names in the notebook that the questions call."""
+        return {name for _, plan in self.plans() for request in plan.requests for name in request.target.split(",")}
+
 
 def load(name: str) -> Homework:
     if name not in NAMES:

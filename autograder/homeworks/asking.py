@@ -47,15 +47,21 @@ class Asks:
         self.rng = rng
         self.requests: list[Request] = []
 
-    def probe(self, probe: str, target: str, *args, cost: float = 1.0, seed: int | None = None, **kwargs) -> int:
+    def probe(self, probe: str, target: str, *args, cost: float = 1.0, seed: int | None = None,
+              manual: bool = False, substitute: dict | None = None, **kwargs) -> int:
         """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas); ``cost`` is
-        its time limit in graded calls' limits."""
+        its time limit in graded calls' limits. A ``manual`` call runs where autograd cannot; ``substitute`` maps
+        notebook names to functions the grader puts in their place for this call (see probes.SUBSTITUTES)."""
         seed = self.rng.randrange(2**31) if seed is None else seed
-        self.requests.append(Request(probe, target, args, kwargs, seed=seed, cost=cost))
+        options = {"inference": True} if manual else {}
+        if substitute:
+            options["substitute"] = substitute
+        self.requests.append(Request(probe, target, args, kwargs, seed=seed, cost=cost, options=options))
         return len(self.requests) - 1
 
-    def call(self, target: str, *args, cost: float = 1.0, **kwargs) -> int:
-        return self.probe("call", target, *args, cost=cost, **kwargs)
+    def call(self, target: str, *args, cost: float = 1.0, manual: bool = False, substitute: dict | None = None,
+             **kwargs) -> int:
+        return self.probe("call", target, *args, cost=cost, manual=manual, substitute=substitute, **kwargs)
 
     def value(self, target: str) -> int:
         return self.probe("value", target)
@@ -81,10 +87,23 @@ def bce_mixups(z: torch.Tensor, y: torch.Tensor) -> list[compare.Known]:
             ((torch.nn.functional.softplus(z) - y * z).sum(), f"it is n = {z.shape[0]} times the expected value: a sum where the mean belongs")]
 
 
+NO_GRAPH = "does not require grad and does not have a grad_fn"  # what a backward pass says where autograd cannot run
+
+
 def manual_violation(replies: list[Reply], names: dict[int, str]) -> list[Check] | None:
-    """The rule for manual functions: autograd inside one scores the whole question 0."""
+    """The rule for manual functions: autograd inside one scores the whole question 0.
+
+    Judged by behaviour first: a manual call runs in ``torch.inference_mode()``, where a backward pass finds no
+    graph and fails. A count of backward passes, kept inside the notebook's own process, catches what gets around
+    that (``torch.func``); being observed there, it catches mistakes, not forgeries."""
     for index, name in names.items():
-        if compare.used_autograd(replies[index]):
+        reply = replies[index]
+        if reply.status == "error" and NO_GRAPH in reply.error:
+            return [Check("manual gradients", 1.0, False,
+                          f"{name} needed autograd, which cannot run where the grader calls manual gradients "
+                          f"(torch.inference_mode()): {reply.error}. Manual means computed by hand from the formula, "
+                          f"without .backward(), torch.autograd or torch.func: this question scores 0.")]
+        if compare.used_autograd(reply):
             return [Check("manual gradients", 1.0, False,
                           f"{name} ran a backward pass (autograd). Manual means computed by hand from the "
                           f"formula, without .backward(), torch.autograd or torch.func: this question scores 0.")]

@@ -14,6 +14,7 @@ import os
 from matplotlib.figure import Figure
 
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
+from autograder.report import safe
 
 # Each row of a question's figure: one axis per quantity, the train and validation lines on it.
 PANELS = (("loss", ("train_loss", "val_loss")), ("accuracy", ("train_acc", "val_acc")))
@@ -27,30 +28,36 @@ def write(folder: str, stem: str, result: SubmissionResult) -> None:
         if curved:
             images[q.name] = f"{stem}-{q.name}.png"
             draw(curved, os.path.join(folder, images[q.name]))
-    with open(os.path.join(folder, stem + ".md"), "w") as f:
+    with open(os.path.join(folder, stem + ".md"), "w", encoding="utf-8") as f:
         f.write(markdown(result, images))
 
 
 def markdown(result: SubmissionResult, images: dict[str, str] | None = None, log: bool = True) -> str:
-    """The report; ``images`` maps a question to its figure's file name (relative to the report)."""
+    """The report; ``images`` maps a question to its figure's file name (relative to the report).
+
+    Every line of text is escaped (it may quote the student's names, errors or output), the notebook's output
+    sits in a code block it cannot close: only the report's own structure is Markdown."""
     images = images or {}
-    out = [f"# {result.assignment} feedback: {result.file}", "",
-           f"**Score: {result.total:g} / {result.possible:g}**  ", f"Status: {result.status}  "]
-    out += [f"Isolation: {result.isolation}", ""] if result.isolation else [""]
+    md = safe.for_markdown
+    out = [f"# {result.assignment} feedback: {md(result.file)}", "",
+           f"**Score: {result.total:g} / {result.possible:g}**  ", f"Status: {md(result.status)}  "]
+    out += [f"Isolation: {md(result.isolation)}", ""] if result.isolation else [""]
     if result.notes:
-        out += ["While running the notebook:", *[f"- {n}" for n in result.notes], ""]
+        out += ["While running the notebook:", *[f"- {md(n)}" for n in result.notes], ""]
     out += ["| question | score | points |", "|---|---|---|"]
     out += [f"| {q.name} | {q.score:g} | {q.points:g} |" for q in result.questions]
     for q in result.questions:
         out += ["", f"## {q.name}: {q.score:g} / {q.points:g}", ""]
-        out += [f"- {line}" for line in question_lines(q)]
+        out += [f"- {md(line)}" for line in question_lines(q)]
         if q.name in images:
             out += ["", f"![{q.name}: your training curves (solid) and the reference's (dashed)]({images[q.name]})"]
         elif any(c.curves for c in q.checks):
             out += ["", "(The plot of these curves is in the feedback folder of the grading output.)"]
     if log and result.log.strip():
-        out += ["", "## Output of your notebook while grading (last part)", "", "```", _log_tail(result.log.strip()), "```"]
-    return "\n".join(out) + "\n"
+        tail = safe.for_file(_log_tail(result.log.strip()))
+        fence = safe.fence(tail)
+        out += ["", "## Output of your notebook while grading (last part)", "", fence, tail, fence]
+    return safe.for_file("\n".join(out) + "\n")
 
 
 def question_lines(q: QuestionResult) -> list[str]:

@@ -5,6 +5,7 @@ all come from students. Each exit has its rule:
 
 - a file: valid UTF-8 (lone surrogates and NUL become U+FFFD), so writing never raises;
 - a terminal: control, escape and bidirectional-override characters shown escaped, on one line;
+- plain text (a report shown as it is): the same, but its lines kept;
 - a spreadsheet cell: never read as a formula (OWASP's CSV-injection rule: a leading ``=``, ``+``,
   ``-``, ``@``, tab or carriage return gets a ``'`` in front), numbers left as they are;
 - Markdown: shown as the text it is (every ASCII punctuation mark escaped, so no markup, link, image,
@@ -29,6 +30,10 @@ def for_file(text: str) -> str:
 
 def for_terminal(text: str) -> str:
     return _CONTROLS.sub(lambda m: _escape(m.group()), text)
+
+
+def for_text(text: str) -> str:
+    return "\n".join(for_terminal(line) for line in text.split("\n"))
 
 
 def for_sheet(text: str) -> str:

@@ -2,7 +2,8 @@
 
 Started by :mod:`autograder.sandbox.runner` in the job folder's ``work/`` with three arguments: the
 file descriptor it reads commands from, the one it writes events to (:mod:`.protocol` lists both),
-and its settings as JSON (the job folder, the seed, torch's threads, the uid to become).
+and its settings as JSON (the job folder, the seed, torch's threads, the uid to become, the layers of
+:mod:`.layers` to put on, both before anything else).
 
 - Once torch and IPython are imported, and before any notebook code runs: ``{"ready": true}``.
 - ``{"cell": k}``: run code cell k of ``cells.json`` through IPython, as a Jupyter kernel does
@@ -24,6 +25,8 @@ import random
 import sys
 import types
 
+from autograder.sandbox import layers
+
 
 def main() -> None:
     commands = os.fdopen(int(sys.argv[1]), "rb")
@@ -32,6 +35,11 @@ def main() -> None:
     job = plan["job"]
     if plan["uid"] is not None:
         _drop_privileges(plan["uid"])
+    try:
+        layers.apply(plan["layers"], job)
+    except OSError as e:  # detection found the layer working: never go on without it
+        print(f"the sandbox's {', '.join(plan['layers'])} could not be put on: {e}", file=sys.stderr)
+        os._exit(4)
     with open(os.path.join(job, "cells.json")) as f:
         cells = json.load(f)
 
@@ -147,8 +155,10 @@ def _close_figures(result) -> None:
 
 def _drop_privileges(uid: int) -> None:
     """Become ``uid`` for good, before anything else is imported or read; never go on as root."""
+    from autograder.sandbox.isolation import SANDBOX_GID
+
     try:
-        os.setgroups([])
+        os.setgroups([SANDBOX_GID])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     except OSError:

@@ -19,6 +19,7 @@ on file size, core dumps and the number of processes.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import resource
@@ -34,13 +35,16 @@ PACKAGE = os.path.dirname(os.path.abspath(autograder.__file__))
 SANDBOX = os.path.join(PACKAGE, "sandbox")
 
 
+FILE_BYTES = 256 * 1024 * 1024
+TMP_BYTES = 64 * 1024 * 1024  # bubblewrap's /tmp is memory: bounded (the job's own temporary folder is on disk)
+UID_RANGE = (200_000, 900_000)  # far above any account a distribution creates
+SANDBOX_GID = 199_999  # the group of every sandboxed process: what only the sandbox may go through is opened to it
+
+
 def python(statement: str) -> list[str]:
     """The command line of an isolated Python (no environment, no user site, no working folder on its path)
     that runs ``statement`` with this very package importable, however it was installed."""
     return [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {os.path.dirname(PACKAGE)!r}); {statement}"]
-FILE_BYTES = 256 * 1024 * 1024
-TMP_BYTES = 64 * 1024 * 1024  # bubblewrap's /tmp is memory: bounded (the job's own temporary folder is on disk)
-UID_RANGE = (200_000, 900_000)  # far above any account a distribution creates
 
 
 @dataclass(frozen=True)
@@ -48,17 +52,21 @@ class Isolation:
     level: str  # bubblewrap | separate uid | process group
     drops_uid: bool
     why: str = ""  # why a stronger level was not available
+    layers: tuple[str, ...] = ()  # what the child puts on itself (see :mod:`.layers`)
+    missing: str = ""  # why a layer could not be put on
 
     def describe(self, processes: int, memory_mib: int) -> str:
-        layers = {
+        levels = {
             "bubblewrap": "bubblewrap namespaces (no network, private pid space, read-only system, only the job folder writable, grader files absent)",
             "separate uid": "an unprivileged uid of its own (grader files unreadable, no signals to the grader)",
             "process group": "a process group of its own (no namespaces, same user as the grader: a process that calls setsid escapes the final kill)",
-        }[self.level]
+        }
         uid = ", unprivileged uid" if self.drops_uid and self.level == "bubblewrap" else ""
+        layers = {"seccomp": "seccomp (no internet sockets)", "landlock": "Landlock (writes only in the job folder)"}
+        added = "".join(f", {layers[name]}" for name in self.layers)
         limits = f"limits: memory {memory_mib} MiB, {processes} processes, files {FILE_BYTES >> 20} MiB, cleared environment"
-        because = f" [{self.why}]" if self.why else ""
-        return f"{layers}{uid}; {limits}{because}"
+        because = "; ".join(filter(None, [self.why, self.missing]))
+        return f"{levels[self.level]}{uid}{added}; {limits}" + (f" [{because}]" if because else "")
 
 
 LEVELS = ("bubblewrap", "separate uid", "process group")
@@ -66,21 +74,35 @@ LEVELS = ("bubblewrap", "separate uid", "process group")
 
 @functools.cache
 def detect(strongest: str = LEVELS[0]) -> Isolation:
-    """The strongest level, from ``strongest`` down, that actually works here (each is tried, not assumed)."""
+    """The strongest level, from ``strongest`` down, that actually works here, and the layers the child can put
+    on itself (each is tried, not assumed)."""
+    layers, missing = _layers()
     root = os.geteuid() == 0
     reasons = []
     if strongest == "bubblewrap":
         problem = _bubblewrap_problem(root)
         if problem is None:
-            return Isolation("bubblewrap", drops_uid=root)
+            return Isolation("bubblewrap", drops_uid=root, layers=layers, missing=missing)
         reasons.append(f"bubblewrap unavailable: {problem}")
     if strongest in ("bubblewrap", "separate uid"):
         problem = _uid_problem() if root else "the grader does not run as root"
         if problem is None:
             hide_grader_files()
-            return Isolation("separate uid", drops_uid=True, why="; ".join(reasons))
+            return Isolation("separate uid", drops_uid=True, why="; ".join(reasons), layers=layers, missing=missing)
         reasons.append(f"no separate uid: {problem}")
-    return Isolation("process group", drops_uid=False, why="; ".join(reasons))
+    return Isolation("process group", drops_uid=False, why="; ".join(reasons), layers=layers, missing=missing)
+
+
+def _layers() -> tuple[tuple[str, ...], str]:
+    """The layers a process can put on itself here, tried in one of its own, and why the others cannot."""
+    statement = "import json; from autograder.sandbox import layers; print(json.dumps(layers.probe()))"
+    try:
+        done = subprocess.run(python(statement), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        found = json.loads(done.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        return (), f"no seccomp or Landlock: they could not be tried ({e})"
+    missing = "; ".join(f"no {name}: {why}" for name, why in found.items() if why)
+    return tuple(name for name, why in found.items() if not why), missing
 
 
 def new_uid() -> int:
@@ -129,13 +151,13 @@ def _bwrap_prefix(job: str, cwd: str, root: bool) -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
+    made: set[str] = set()
     for path in ("/etc/fonts", "/etc/ld.so.cache", "/etc/localtime"):
         if os.path.exists(path):
-            args += ["--ro-bind", path, path]
+            args += _parents(path, made) + ["--ro-bind", path, path]
     for device in sorted(os.listdir("/dev")):
         if device.startswith("nvidia"):  # a CUDA child needs the driver's device files
             args += ["--dev-bind", "/dev/" + device, "/dev/" + device]
-    made: set[str] = set()
     python = _python_folders()
     for path in python:
         args += _parents(path, made) + ["--ro-bind", path, path]
@@ -152,12 +174,17 @@ def _bwrap_prefix(job: str, cwd: str, root: bool) -> list[str]:
 
 
 def _python_folders() -> list[str]:
-    """The interpreter's installation, its environment and site-packages, without nesting."""
+    """The interpreter's installation, its environment, site-packages and the folders ``.pth`` files add,
+    without nesting; never the working folder, ``PYTHONPATH`` or the folder holding this package."""
     import site
     import sysconfig
 
+    own = {os.path.realpath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    own |= {os.path.dirname(PACKAGE), os.path.realpath(sys.path[0] or os.getcwd())}
+    added = [p for p in sys.path[1:] if p and os.path.isdir(p) and os.path.realpath(p) not in own]
     candidates = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-                  sysconfig.get_paths()["platlib"], *site.getsitepackages(), os.path.dirname(os.path.realpath(sys.executable))}
+                  sysconfig.get_paths()["platlib"], *site.getsitepackages(), os.path.dirname(os.path.realpath(sys.executable)),
+                  *added}
     folders = sorted(os.path.realpath(p) for p in candidates if os.path.isdir(p))
     return [p for p in folders if not any(p != q and p.startswith(q + os.sep) for q in folders)]
 
@@ -197,14 +224,39 @@ def _bubblewrap_problem(root: bool) -> str | None:
 
 
 def _uid_problem() -> str | None:
-    """None when an unprivileged uid can read the Python installation; else why not."""
+    """None when an unprivileged uid (in the sandbox's group) can reach the Python installation; else why not."""
+    for path in _closed_folders():
+        return (f"{path} is closed to other users, so Python cannot run under another uid (in a container, the "
+                f"otter plugin opens it to the sandbox's group alone)")
+    return None
+
+
+def _closed_folders() -> list[str]:
+    """The folders above and of the Python installation that the sandbox's processes cannot go through."""
+    closed = []
     for folder in _python_folders():
         path = folder
         while path != os.sep:
-            if not os.stat(path).st_mode & 0o001:
-                return f"{path} is closed to other users, so Python cannot run under another uid"
+            mode = os.stat(path)
+            if not (mode.st_mode & 0o001 or (mode.st_gid == SANDBOX_GID and mode.st_mode & 0o010)) and path not in closed:
+                closed.append(path)
             path = os.path.dirname(path)
-    return None
+    return closed
+
+
+def prepare_container(autograder_dir: str) -> None:
+    """In Gradescope's or ``otter grade``'s container (root, Python under a closed ``/root``): let the sandbox's
+    group, and it alone, go through the closed folders above Python (it may not list them, and reads no more than
+    each file allows others), and close the autograder's ``source``, ``submission`` and ``results`` folders
+    (the tests, the zip's files, what is handed in, the results) to everyone but root."""
+    for path in _closed_folders():
+        mode = os.stat(path).st_mode
+        os.chown(path, -1, SANDBOX_GID)
+        os.chmod(path, (mode & 0o7707) | 0o010)
+    for name in ("source", "submission", "results"):
+        path = os.path.join(autograder_dir, name)
+        if os.path.isdir(path):
+            os.chmod(path, 0o700)
 
 
 def hide_grader_files() -> None:

@@ -33,19 +33,39 @@ def install_backward_counter() -> None:
 
 
 def answer(namespace: dict, request: dict, tensors: dict) -> dict:
-    """Run one request's probe on the notebook names it targets (one name, or several joined by commas)."""
+    """Run one request's probe on the notebook names it targets (one name, or several joined by commas).
+
+    Its ``options`` change the notebook's world for this call only (it runs in a fork of the kernel):
+    ``substitute`` puts functions of the grader's choosing in place of notebook names, ``inference`` runs
+    the call in ``torch.inference_mode()``, where autograd cannot run."""
+    import contextlib
+
+    import torch
+
     probe = PROBES[request["probe"]]
     names = request["target"].split(",")
     for name in names:
         if name not in namespace:
             return {"error": f"NameError: {name!r} is not defined in the notebook", "missing": True}
+    options = request.get("options", {})
+    for name, spec in options.get("substitute", {}).items():
+        namespace[name] = SUBSTITUTES[spec[0]](*spec[1:])
     try:
         fresh = _FreshCopies(tensors)
         args = codec.decode(request["args"], fresh, {}, 0)
         kwargs = codec.decode(request["kwargs"], fresh, {}, 0)
-        return probe(*[namespace[n] for n in names], *args, **kwargs)
+        with torch.inference_mode() if options.get("inference") else contextlib.nullcontext():
+            return probe(*[namespace[n] for n in names], *args, **kwargs)
     except BaseException as e:  # the student's exception is an answer too
         return {"error": _describe(e)}
+
+
+def polynomial(coefficients: list[float]):
+    """x -> sum of c_k x**k, elementwise."""
+    return lambda x: sum(c * x**k for k, c in enumerate(coefficients))
+
+
+SUBSTITUTES = {"polynomial": polynomial}
 
 
 class _FreshCopies(dict):

@@ -55,6 +55,7 @@ class Request:
     group: str = ""
     seed: int = 0
     cost: float = 1.0  # its CPU limit, in units of ``Limits.call_seconds`` (a training call takes several)
+    options: dict = field(default_factory=dict)  # how the call's world is changed (see probes.answer)
 
 
 @dataclass

@@ -157,7 +157,7 @@ def _call_folder(job: str, index: int, request: Request, uid: int | None) -> str
     folder = os.path.join(job, f"call-{index}")
     os.mkdir(folder, 0o700)
     tensors: dict = {}
-    doc = {"probe": request.probe, "target": request.target, "seed": request.seed,
+    doc = {"probe": request.probe, "target": request.target, "seed": request.seed, "options": request.options,
            "args": codec.encode(tuple(request.args), tensors), "kwargs": codec.encode(dict(request.kwargs), tensors)}
     if tensors:
         save_file(tensors, os.path.join(folder, "inputs.safetensors"))
@@ -220,7 +220,7 @@ class _Kernel:
         command_read, self.commands = os.pipe()
         events_read, events_write = os.pipe()
         env = _child_env(work, limits.threads)
-        settings = json.dumps({"job": job, "seed": 0, "threads": limits.threads, "uid": uid})
+        settings = json.dumps({"job": job, "seed": 0, "threads": limits.threads, "uid": uid, "layers": list(level.layers)})
         argv = isolation.command(level, job, work, [*isolation.python("from autograder.sandbox.child import main; main()"),
                                                     str(command_read), str(events_write), settings], env)
         self.proc = subprocess.Popen(
@@ -236,17 +236,18 @@ class _Kernel:
         self.cpu: dict[int, float] = {}  # the most CPU time seen for each process of the job
         self.chain: set[int] = set()  # the kernel and the processes that started it (bubblewrap's)
         self.kernel: int | None = None
+        self.next_watch = 0.0
 
     def step(self, step: str, number: int | None, cpu_limit: float, wall_limit: float | None = None) -> _Outcome:
         """Send the step's command (none for startup) and follow it until its event or a limit."""
         wall_limit = self.limits.wall_factor * cpu_limit if wall_limit is None else wall_limit
-        before = set(self.cpu)
+        # Processes already there are not the step's; a call's fork is told apart from the earlier ones still to be collected.
+        before = set(self.cpu) | (set(watchdog.job_processes(self.proc.pid, self.uid)) if step == "call" else set())
         main_before = self._main_thread_cpu()
         if step != "startup":
             self.events.discard()
             os.write(self.commands, (json.dumps({step: number}) + "\n").encode())
         started = time.monotonic()
-        next_watch = started
         fork: int | None = None
 
         def outcome(kind, **more) -> _Outcome:
@@ -260,8 +261,8 @@ class _Kernel:
 
         while True:
             now = time.monotonic()
-            if now >= next_watch:
-                next_watch = now + WATCH_SECONDS
+            if now >= self.next_watch:  # shared by the steps: a notebook of many short cells is not read from /proc for each
+                self.next_watch = now + WATCH_SECONDS
                 processes = self._sample()
                 if broken := self._over_limit(processes):
                     return outcome(broken[0], limit=broken[1])
@@ -278,7 +279,7 @@ class _Kernel:
             if now - started >= wall_limit:
                 return outcome("timeout", by_cpu=False)
             ready, _, _ = select.select([self.events.fd, self.output.fd], [], [],
-                                        max(0.0, min(next_watch, started + wall_limit) - now))
+                                        max(0.0, min(self.next_watch, started + wall_limit) - now))
             if self.output.fd in ready:
                 self.output.read()
             if self.events.fd not in ready:
@@ -290,7 +291,6 @@ class _Kernel:
                     check_event(line, step, number)
                     if step == "startup":
                         self._found_kernel()
-                    self._sample()
                     return outcome("done")
             except Violation as e:
                 return outcome("violation", why=str(e))

@@ -31,8 +31,12 @@ def q1(rng: random.Random) -> Plan:
     ask = Asks(rng)
     points = [(dtype, uniform(rng, rng.randint(5, 40), low=-3, high=3, dtype=dtype)) for dtype in DTYPES]
     grid = uniform(rng, rng.randint(2, 5), rng.randint(2, 6), low=-3, high=3)
-    asked = [(x, ask.call("f", x), ask.call("df_manual", x), ask.call("df_autograd", x)) for _, x in points]
-    f_grid, df_grid = ask.call("f", grid), ask.call("df_manual", grid)
+    asked = [(x, ask.call("f", x), ask.call("df_manual", x, manual=True), ask.call("df_autograd", x)) for _, x in points]
+    f_grid, df_grid = ask.call("f", grid), ask.call("df_manual", grid, manual=True)
+    # df_autograd must differentiate f, whatever f is: for this call the grader puts a polynomial of its own in its place
+    coefficients = [round(rng.uniform(-2, 2), 3) for _ in range(5)]
+    x_other = uniform(rng, rng.randint(5, 30), low=-2, high=2)
+    follows = ask.call("df_autograd", x_other, substitute={"f": ["polynomial", coefficients]})
 
     def score(r):
         manual = {i: "df_manual" for _, _, i, _ in asked} | {df_grid: "df_manual"}
@@ -51,6 +55,11 @@ def q1(rng: random.Random) -> Plan:
         checks.append(check("f elementwise", 0.5, tensor_problem(r[f_grid], ref.f(grid), grid.dtype, f"f(x) {at}")))
         problem = tensor_problem(r[df_grid], ref.df(grid), grid.dtype, f"df_manual(x) {at}", known=_derivative_mixups(grid))
         checks.append(check("df_manual gradcheck", 1.5, problem or compare.gradcheck_with(ref.f, (grid,), (r[df_grid].value,))))
+        what = f"df_autograd(x) at x of shape {shape_of(x_other)}, with f replaced by a polynomial of the grader's"
+        derivative = sum(k * c * x_other**(k - 1) for k, c in enumerate(coefficients) if k)
+        checks.append(check("df_autograd follows f", 2, tensor_problem(r[follows], derivative, x_other.dtype, what, known=[
+            (ref.df(x_other), "it is the derivative of x**3 - 3x, not of f: for this call the grader replaced f by another "
+                              "function, which a gradient through autograd follows; call f inside df_autograd")])))
         return checks
 
     return Plan(ask.requests, score)
@@ -72,7 +81,7 @@ def _regression_data(rng: random.Random, dtype):
 def q2(rng: random.Random) -> Plan:
     ask = Asks(rng)
     cases = [_regression_data(rng, dtype) for dtype in DTYPES]
-    asked = [(c, ask.call("least_squares_loss", *c), ask.call("least_squares_grad", *c)) for c in cases]
+    asked = [(c, ask.call("least_squares_loss", *c), ask.call("least_squares_grad", *c, manual=True)) for c in cases]
 
     def score(r):
         if violation := manual_violation(r, {i: "least_squares_grad" for _, _, i in asked}):
@@ -111,7 +120,7 @@ def q3(rng: random.Random) -> Plan:
     ask = Asks(rng)
     cases = [_logistic_data(rng, dtype, False) for dtype in DTYPES]
     extremes = [_logistic_data(rng, dtype, True) for dtype in DTYPES]
-    asked = [(c, ask.call("logistic_loss", *c), ask.call("logistic_grad", *c)) for c in cases]
+    asked = [(c, ask.call("logistic_loss", *c), ask.call("logistic_grad", *c, manual=True)) for c in cases]
     asked_extreme = [(c, ask.call("logistic_loss", *c)) for c in extremes]
 
     def score(r):

@@ -68,7 +68,7 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
     def plan(rng: random.Random) -> Plan:
         ask = Asks(rng)
         cases = [_network_inputs(rng, dtype, classifier) for dtype in DTYPES]
-        asked = [(X, y, params, ask.call(name, X, y, *params)) for X, y, params in cases]
+        asked = [(X, y, params, ask.call(name, X, y, *params, manual=True)) for X, y, params in cases]
 
         def score(r):
             if violation := manual_violation(r, {i: name for *_, i in asked}):

@@ -1,0 +1,158 @@
+"""Every isolation level runs the attack corpus, on the machine where it is the one grading uses:
+
+- bubblewrap: this machine (``test_attacks.py``);
+- a uid of its own with seccomp and Landlock: Gradescope's container, emulated (``machines.gradescope``), where
+  Docker's profile keeps bubblewrap from starting; graded there through ``run_autograder`` as Gradescope does,
+  and the whole corpus through the grader's own command after the same preparation the otter plugin makes;
+- a process group with seccomp and Landlock: a TA's laptop without bubblewrap (``machines.laptop``), where
+  ``grade`` refuses to run unless told ``--run-as-my-user``.
+
+Each row gets the grade it gets under bubblewrap, except the rows the README lists as not holding at a level.
+"""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from corpus import Corpus
+
+import machines
+from autograder.build.package import build_wheel
+from autograder.homeworks import NAMES
+
+pytestmark = pytest.mark.skipif(bool(machines.available()), reason=machines.available() or "")
+
+ATTACKS = {name: Corpus(ROOT / "tests" / "attacks" / name, name) for name in NAMES}
+# What does not hold where only a process group and the same user separate the notebook from the grader.
+NOT_AT_THE_PROCESS_GROUP_LEVEL = {
+    "row06-read-hidden-tests.ipynb": "the grader's modules are readable by the same user: the reference is read, q1 gets 10",
+    "row09-kill-the-grader.ipynb": "`kill -9 -1` as the same user kills the grader too: not graded at this level",
+}
+GRADER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+@pytest.fixture(scope="module")
+def miniforge(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("miniforge3")
+    return machines.conda_like_environment(folder, Path(build_wheel(str(tmp_path_factory.mktemp("wheel")))))
+
+
+def rows_of(sheet: Path) -> dict[str, dict]:
+    with open(sheet, newline="", encoding="utf-8") as f:
+        return {row["file"]: row for row in csv.DictReader(f)}
+
+
+def problems(corpus: Corpus, rows: dict, name: str) -> list[str]:
+    want, row = corpus.expected[name], rows[name]
+    wrong = [f"{q}: {row[q]}, expected {want['scores'][q]:g}" for q in corpus.questions if abs(float(row[q]) - want["scores"][q]) > 1e-4]
+    return wrong + ([f"status {row['grading_status']!r}"] if row["grading_status"] != want["status"] else [])
+
+
+def run_autograder(miniforge, autograder_zip, tmp_path, assignment: str, notebook: Path):
+    folder = machines.autograder_folder(tmp_path / "autograder", autograder_zip(assignment), notebook)
+    done = machines.gradescope(miniforge, folder, [], ["bash", "/autograder/run_autograder"], GRADER_ENV)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((folder / "results" / "results.json").read_text()), done
+
+
+def test_gradescope_grades_at_the_uid_level_with_seccomp_and_landlock(miniforge, autograder_zip, tmp_path):
+    results, done = run_autograder(miniforge, autograder_zip, tmp_path, "hw1", ROOT / "examples" / "hw1" / "correct-close-to-solution.ipynb")
+    assert results["score"] == 100
+    isolation = next(line for line in results["output"].splitlines() if line.startswith("Isolation: "))
+    for words in ("an unprivileged uid of its own", "seccomp", "Landlock", "bubblewrap unavailable"):
+        assert words in isolation.replace("\\", ""), isolation
+
+
+@pytest.mark.parametrize("row", ["row04-forged-results.ipynb", "row06-read-hidden-tests.ipynb", "row09-kill-the-grader.ipynb"])
+def test_rows_about_the_container_hold_through_run_autograder(miniforge, autograder_zip, tmp_path, row):
+    """The rows that aim at Gradescope's own files and processes: forged results, the hidden tests, the grader."""
+    corpus = ATTACKS["hw1"]
+    results, _ = run_autograder(miniforge, autograder_zip, tmp_path, "hw1", corpus.folder / row)
+    scores = {t["name"]: t["score"] for t in results["tests"] if t["name"] in corpus.questions}
+    assert scores == pytest.approx(corpus.expected[row]["scores"], abs=1e-4)
+
+
+@pytest.fixture(scope="module")
+def corpus_in_the_container(miniforge, tmp_path_factory):
+    """Both attack corpora graded by ``python -m autograder grade`` in the container, after the plugin's preparation."""
+    folder = machines.autograder_folder(tmp_path_factory.mktemp("autograder"), _any_zip(tmp_path_factory), None)
+    out = folder / "results"
+    script = ("set -e; mkdir -p /tmp/attack-row27-canary; echo keep > /tmp/attack-row27-canary/keep; "
+              "python -c \"from autograder.sandbox import isolation; isolation.prepare_container('/autograder')\"; "
+              + "; ".join(f"python -m autograder grade -a {a} /corpus/{a} -o /autograder/results/{a} -j 2 "
+                          f"{' '.join(ATTACKS[a].limits)}" for a in NAMES))
+    env = dict(GRADER_ENV, PATH="/root/miniforge3/envs/otter-env/bin:" + GRADER_ENV["PATH"], GRADER_SECRET="attack-row20-secret")
+    done = machines.gradescope(miniforge, folder, [(ATTACKS[a].folder, f"/corpus/{a}") for a in NAMES], ["sh", "-c", script], env)
+    assert done.returncode == 0, done.stderr[-5000:]
+    return {a: rows_of(out / a / "final_grades.csv") for a in NAMES}, out, done
+
+
+def _any_zip(tmp_path_factory) -> Path:
+    """A zip to unpack as /autograder/source: the corpus is graded by the command, the layout is what matters."""
+    path = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("run_autograder", "#!/bin/sh\n")
+        z.writestr("tests/q1.py", "# hidden tests live here\n")
+    return path
+
+
+@pytest.mark.parametrize("assignment, name", [(a, n) for a in NAMES for n in ATTACKS[a].names()])
+def test_the_attack_corpus_at_the_uid_level(corpus_in_the_container, assignment, name):
+    rows, _, _ = corpus_in_the_container
+    assert problems(ATTACKS[assignment], rows[assignment], name) == [], ATTACKS[assignment].expected[name]["about"]
+
+
+def test_the_uid_level_keeps_the_graders_secrets_and_machine(corpus_in_the_container):
+    rows, out, done = corpus_in_the_container
+    assert all("an unprivileged uid of its own" in row["isolation"] for a in NAMES for row in list(rows[a].values())[1:])
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert b"attack-row20-secret" not in path.read_bytes(), path
+
+
+def test_a_laptop_without_bubblewrap_is_refused_and_says_what_to_do(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    notebook = ROOT / "examples" / "hw1" / "empty.ipynb"
+    done = machines.laptop([(ROOT, str(ROOT)), (out, "/out")],
+                           [str(machines.VENV / "bin" / "python"), "-m", "autograder", "grade", "-a", "hw1", str(notebook), "-o", "/out"],
+                           dict(GRADER_ENV, PYTHONPATH=str(ROOT)))
+    assert done.returncode == 2, done.stderr
+    for words in ("no sandbox here", "apt-get install bubblewrap", "dnf install bubblewrap", "pacman -S bubblewrap",
+                  "otter grade", "--run-as-my-user"):
+        assert words in done.stderr
+    assert not (out / "final_grades.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def corpus_on_a_laptop(tmp_path_factory):
+    """hw1's attack corpus but the rows that cannot be graded at this level, as a TA without bubblewrap grades it."""
+    corpus = ATTACKS["hw1"]
+    folder = tmp_path_factory.mktemp("laptop")
+    (folder / "corpus").mkdir()
+    for notebook in corpus.folder.rglob("*.ipynb"):
+        if notebook.name != "row09-kill-the-grader.ipynb":
+            os.symlink(notebook, folder / "corpus" / notebook.name)
+    (folder / "canary").mkdir()
+    command = [str(machines.VENV / "bin" / "python"), "-m", "autograder", "grade", "-a", "hw1", "/work/corpus", "-o", "/work/out",
+               "-j", "2", "--run-as-my-user", *corpus.limits]
+    done = machines.laptop([(ROOT, str(ROOT)), (folder, "/work"), (folder / "canary", "/tmp/attack-row27-canary")], command,
+                           dict(GRADER_ENV, PYTHONPATH=str(ROOT), GRADER_SECRET="attack-row20-secret"))
+    assert done.returncode == 0, done.stderr[-5000:]
+    return rows_of(folder / "out" / "final_grades.csv"), done
+
+
+@pytest.mark.parametrize("name", [n for n in ATTACKS["hw1"].names() if n != "row09-kill-the-grader.ipynb"])
+def test_the_attack_corpus_at_the_process_group_level(corpus_on_a_laptop, name):
+    rows, _ = corpus_on_a_laptop
+    assert "a process group of its own" in rows[name]["isolation"] and "Landlock" in rows[name]["isolation"]
+    found = problems(ATTACKS["hw1"], rows, name)
+    if name in NOT_AT_THE_PROCESS_GROUP_LEVEL:
+        assert found, f"{name} holds at the process-group level too: the README says it does not"
+    else:
+        assert found == [], ATTACKS["hw1"].expected[name]["about"]
