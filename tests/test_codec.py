@@ -72,3 +72,10 @@ def test_a_pipe_in_place_of_an_answer_is_refused_without_waiting(tmp_path):
     os.mkfifo(tmp_path / "v.json")
     with pytest.raises(codec.DecodeError, match="not a regular file"):
         codec.read(str(tmp_path / "v.json"), str(tmp_path / "none.safetensors"))
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"[" * 100_000 + b"]" * 100_000, b'{"value": NaN'])
+def test_an_answer_that_is_not_json_is_refused_not_raised(tmp_path, content):
+    (tmp_path / "answer.json").write_bytes(content)
+    with pytest.raises(codec.DecodeError):
+        codec.read(str(tmp_path / "answer.json"), str(tmp_path / "answer.safetensors"))

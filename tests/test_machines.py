@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, total
 from corpus import Corpus
 
 import machines
@@ -60,7 +60,7 @@ def run_autograder(miniforge, autograder_zip, tmp_path, assignment: str, noteboo
 
 def test_gradescope_grades_at_the_uid_level_with_seccomp_and_landlock(miniforge, autograder_zip, tmp_path):
     results, done = run_autograder(miniforge, autograder_zip, tmp_path, "hw1", ROOT / "examples" / "hw1" / "correct-close-to-solution.ipynb")
-    assert results["score"] == 100
+    assert total(results) == 100
     isolation = next(line for line in results["output"].splitlines() if line.startswith("Isolation: "))
     for words in ("an unprivileged uid of its own", "seccomp", "Landlock", "bubblewrap unavailable"):
         assert words in isolation.replace("\\", ""), isolation

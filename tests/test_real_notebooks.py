@@ -13,7 +13,7 @@ import copy
 import json
 
 import pytest
-from conftest import ROOT, autograder, otter_run
+from conftest import ROOT, autograder, otter_run, total
 from corpus import read_sheet
 
 from autograder.homeworks import load
@@ -182,4 +182,4 @@ def test_each_gets_full_marks(graded, name):
 def test_otter_run_gives_full_marks_too(folders, autograder_zip, tmp_path, name):
     assignment = NOTEBOOKS[name][0]
     results = otter_run(autograder_zip(assignment), folders[assignment] / f"{name}.ipynb", tmp_path)
-    assert results["score"] == 100, results["output"]
+    assert total(results) == 100, results["output"]

@@ -95,8 +95,12 @@ class TensorInfo:
 
 def read(json_path: str, tensor_path: str):
     """Decode what :func:`write` wrote. Returns ``(value, infos)``; ``infos`` maps id(tensor) to TensorInfo."""
-    doc = json.loads(_read_capped(json_path, MAX_JSON_BYTES))
-    tensors = load_tensors(tensor_path) if os.path.exists(tensor_path) else {}
+    data = _read_capped(json_path, MAX_JSON_BYTES)
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as e:  # what the child wrote is its own: any of it may be broken
+        raise DecodeError(f"{os.path.basename(json_path)} is not valid JSON ({type(e).__name__})") from None
+    tensors = load_tensors(tensor_path) if os.path.lexists(tensor_path) else {}
     infos: dict = {}
     return decode(doc, tensors, infos, 0), infos
 
@@ -179,4 +183,7 @@ def load_tensors(path: str) -> dict:
 
     data = _read_capped(path, MAX_TENSOR_FILE_BYTES)
     check_safetensors_header(data)
-    return load(data)
+    try:
+        return load(data)
+    except Exception as e:  # safetensors' own refusal of what the header check let through
+        raise DecodeError(f"tensor file refused ({e})") from None
