@@ -25,7 +25,7 @@ demo: setup
 	$(PY) -m autograder grade --assignment hw2 examples/hw2 --output out/demo-hw2 --force
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 build: setup
 	$(PY) -m autograder build

@@ -26,6 +26,8 @@ from corpus import Corpus
 from autograder.grading.notebook import MAX_NOTEBOOK_BYTES
 from autograder.homeworks import NAMES
 
+pytestmark = pytest.mark.xdist_group("attacks")  # its tests share one grading of the corpus: one worker runs them all
+
 ATTACKS = ROOT / "tests" / "attacks"
 CORPORA = {name: Corpus(ATTACKS / name, name) for name in NAMES}
 CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]

@@ -8,6 +8,8 @@ from corpus import Corpus, read_sheet
 
 from autograder.homeworks import NAMES
 
+pytestmark = pytest.mark.xdist_group("examples")  # its tests share one grading of the corpus: one worker runs them all
+
 # hw2's corpus is shared with the test that grades it again with other worker counts and orders.
 CORPORA = {name: Corpus(ROOT / "examples" / name, name) for name in NAMES}
 CORPORA["hw2"] = Corpus(ROOT / "examples" / "hw2", "hw2", jobs=4, order=1)

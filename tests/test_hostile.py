@@ -26,6 +26,8 @@ from autograder.intake import Submission
 from autograder.report import safe
 from autograder.sandbox.protocol import Limits, Request
 
+pytestmark = pytest.mark.xdist_group("hostile")  # its tests share one grading of the corpus: one worker runs them all
+
 CORPUS = Corpus(ROOT / "tests" / "hostile" / "hw1", "hw1")
 ESC = "\x1b"
 FORMULAS = {  # submission folder: (name, sid, email), as Gradescope's export would hold them

@@ -7,6 +7,8 @@ from corpus import Corpus
 
 from autograder.homeworks import NAMES
 
+pytestmark = pytest.mark.xdist_group("misconceptions")  # its tests share one grading of the corpus: one worker runs them all
+
 CORPORA = {name: Corpus(ROOT / "tests" / "misconceptions" / name, name) for name in NAMES}
 CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]
 

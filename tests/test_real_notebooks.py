@@ -18,6 +18,8 @@ from corpus import read_sheet
 
 from autograder.homeworks import load
 
+pytestmark = pytest.mark.xdist_group("real-notebooks")  # its tests share one grading of the corpus: one worker runs them all
+
 
 def solution(assignment: str) -> dict:
     return json.loads((ROOT / "solutions" / f"{assignment}.ipynb").read_text())

@@ -291,6 +291,8 @@ class _Kernel:
                     check_event(line, step, number)
                     if step == "startup":
                         self._found_kernel()
+                    if broken := self._over_folder_limit():  # as the step left it, however fast it was
+                        return outcome(broken[0], limit=broken[1])
                     return outcome("done")
             except Violation as e:
                 return outcome("violation", why=str(e))
@@ -348,9 +350,12 @@ class _Kernel:
             return "memory", limits.memory_mib
         if sum(not p.exited for p in processes.values()) > limits.processes:  # rlimits stop this first, except where the child runs as root
             return "processes", limits.processes
-        size, entries = watchdog.folder_bytes(self.job, limits.disk_entries)
-        if size > limits.disk_mib << 20 or entries >= limits.disk_entries:
-            return "disk", limits.disk_mib
+        return self._over_folder_limit()
+
+    def _over_folder_limit(self) -> tuple[str, float] | None:
+        size, entries = watchdog.folder_bytes(self.job, self.limits.disk_entries)
+        if size > self.limits.disk_mib << 20 or entries >= self.limits.disk_entries:
+            return "disk", self.limits.disk_mib
         return None
 
     def _returncode(self) -> int | None:
