@@ -21,6 +21,12 @@ def same_random_state_for_every_test():
     random.seed(0)
 
 
+def in_group(group: str, *values):
+    """A parametrize case that runs on the worker running ``group`` (tests that share one grading of a corpus
+    stay on one worker; corpora of different homeworks may go to different workers)."""
+    return pytest.param(*values, marks=pytest.mark.xdist_group(group))
+
+
 def cli_env(**extra) -> dict:
     """The environment of a ``python -m autograder`` the tests start: the user's, with ``guards/`` loaded
     (it fails the command if grading used a global random generator)."""

@@ -115,7 +115,9 @@ def _open_parents(path: Path) -> list[str]:
 
 def gradescope(miniforge: Path, autograder: Path, binds: list[tuple[Path, str]], command: list[str], env: dict,
                timeout: float = 1200) -> subprocess.CompletedProcess:
-    """Run ``command`` as root in the emulated container, ``binds`` mounted read-only at the paths given."""
+    """Run ``command`` as root in the emulated container, ``binds`` mounted read-only at the paths given, with
+    exactly ``env`` (given as the environment of the container's pid 1, as Docker gives it: on a command line,
+    which any process may read in /proc/1/cmdline, it would be a leak of the emulation's own)."""
     read, write = os.pipe()
     os.write(write, docker_seccomp())
     os.close(write)
@@ -125,10 +127,10 @@ def gradescope(miniforge: Path, autograder: Path, binds: list[tuple[Path, str]],
              "--bind", str(miniforge), "/root/miniforge3", *_open_parents(SITE), "--ro-bind", str(SITE), str(SITE),
              "--bind", str(autograder), "/autograder"]
     args += [arg for source, target in binds for arg in ("--ro-bind", str(source), target)]
-    args += ["--seccomp", str(read), "--chdir", "/tmp", "--clearenv"]
-    args += [arg for name, value in env.items() for arg in ("--setenv", name, value)]
+    args += ["--seccomp", str(read), "--chdir", "/tmp"]
     try:
-        return subprocess.run(args + ["--", *command], pass_fds=(read,), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(args + ["--", *command], pass_fds=(read,), capture_output=True, text=True, timeout=timeout,
+                              env=env)
     finally:
         os.close(read)
 
@@ -141,6 +143,5 @@ def laptop(binds: list[tuple[Path, str]], command: list[str], env: dict, timeout
     args += ["--ro-bind", str(BASE_PYTHON), str(BASE_PYTHON), "--ro-bind", str(VENV), str(VENV),
              "--ro-bind", "/dev/null", shutil.which("bwrap")]
     args += [arg for source, target in binds for arg in ("--bind", str(source), target)]
-    args += ["--chdir", "/tmp", "--clearenv"]
-    args += [arg for name, value in env.items() for arg in ("--setenv", name, value)]
-    return subprocess.run(args + ["--", *command], capture_output=True, text=True, timeout=timeout)
+    args += ["--chdir", "/tmp"]
+    return subprocess.run(args + ["--", *command], capture_output=True, text=True, timeout=timeout, env=env)

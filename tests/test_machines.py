@@ -1,13 +1,16 @@
-"""Every isolation level runs the attack corpus, on the machine where it is the one grading uses:
+"""Every isolation level runs the attack rows that rest on the sandbox, on the machine where it is the one grading uses:
 
-- bubblewrap: this machine (``test_attacks.py``);
+- bubblewrap: this machine (``test_attacks.py``, every row);
 - a uid of its own with seccomp and Landlock: Gradescope's container, emulated (``machines.gradescope``), where
   Docker's profile keeps bubblewrap from starting; graded there through ``run_autograder`` as Gradescope does,
-  and the whole corpus through the grader's own command after the same preparation the otter plugin makes;
+  and the rows through the grader's own command after the same preparation the otter plugin makes;
 - a process group with seccomp and Landlock: a TA's laptop without bubblewrap (``machines.laptop``), where
   ``grade`` refuses to run unless told ``--run-as-my-user``.
 
 Each row gets the grade it gets under bubblewrap, except the rows the README lists as not holding at a level.
+The rows left out here (``SAME_AT_EVERY_LEVEL``) are judged from the notebook's replies alone: patched comparators
+or grader modules, objects that lie, lookup tables, hidden failures, malformed files, dtype drift, forged
+observations. Nothing of them depends on what separates the notebook from the grader.
 """
 
 import csv
@@ -21,12 +24,15 @@ from corpus import Corpus
 
 import machines
 from autograder.build.package import build_wheel
-from autograder.homeworks import NAMES
 
-pytestmark = [pytest.mark.xdist_group("machines"),
-              pytest.mark.skipif(bool(machines.available()), reason=machines.available() or "")]
+pytestmark = pytest.mark.skipif(bool(machines.available()), reason=machines.available() or "")
 
-ATTACKS = {name: Corpus(ROOT / "tests" / "attacks" / name, name) for name in NAMES}
+CORPUS = Corpus(ROOT / "tests" / "attacks" / "hw1", "hw1")  # hw2's rows are all about judging, none about the sandbox
+SAME_AT_EVERY_LEVEL = {"row01-comparators-patched.ipynb", "row02-grader-internals-patched.ipynb",
+                       "row03-always-equal-objects.ipynb", "row22-lookup-table.ipynb", "row25-hidden-failures.ipynb",
+                       "row29-binary-file.ipynb", "row29-cells-not-a-list.ipynb", "row30-nondeterministic-but-correct.ipynb",
+                       "row32-cuda-on-cpu-grader.ipynb", "row34-dtype-shape-drift.ipynb", "row39-forged-observations.ipynb"}
+ROWS = [name for name in CORPUS.names() if name not in SAME_AT_EVERY_LEVEL]
 # What does not hold where only a process group and the same user separate the notebook from the grader.
 NOT_AT_THE_PROCESS_GROUP_LEVEL = {
     "row09-kill-the-grader.ipynb": "`kill -9 -1` as the same user kills the grader too: not graded at this level",
@@ -72,25 +78,30 @@ def test_gradescope_grades_at_the_uid_level_with_seccomp_and_landlock(miniforge,
 @pytest.mark.parametrize("row", ["row04-forged-results.ipynb", "row06-read-hidden-tests.ipynb", "row09-kill-the-grader.ipynb"])
 def test_rows_about_the_container_hold_through_run_autograder(miniforge, autograder_zip, tmp_path, row):
     """The rows that aim at Gradescope's own files and processes: forged results, the hidden tests, the grader."""
-    corpus = ATTACKS["hw1"]
-    results, _ = run_autograder(miniforge, autograder_zip, tmp_path, "hw1", corpus.folder / row)
-    scores = {t["name"]: t["score"] for t in results["tests"] if t["name"] in corpus.questions}
-    assert scores == pytest.approx(corpus.expected[row]["scores"], abs=1e-4)
+    results, _ = run_autograder(miniforge, autograder_zip, tmp_path, "hw1", CORPUS.folder / row)
+    scores = {t["name"]: t["score"] for t in results["tests"] if t["name"] in CORPUS.questions}
+    assert scores == pytest.approx(CORPUS.expected[row]["scores"], abs=1e-4)
 
 
 @pytest.fixture(scope="module")
 def corpus_in_the_container(miniforge, tmp_path_factory):
-    """Both attack corpora graded by ``python -m autograder grade`` in the container, after the plugin's preparation."""
+    """The rows graded by ``python -m autograder grade`` in the container, after the plugin's preparation."""
     folder = machines.autograder_folder(tmp_path_factory.mktemp("autograder"), _any_zip(tmp_path_factory), None)
-    out = folder / "results"
+    rows = _linked(ROWS, tmp_path_factory.mktemp("rows"))
     script = ("set -e; mkdir -p /tmp/attack-row27-canary; echo keep > /tmp/attack-row27-canary/keep; "
               "python -c \"from autograder.sandbox import isolation; isolation.prepare_container('/autograder')\"; "
-              + "; ".join(f"python -m autograder grade -a {a} /corpus/{a} -o /autograder/results/{a} -j 2 "
-                          f"{' '.join(ATTACKS[a].limits)}" for a in NAMES))
+              f"python -m autograder grade -a hw1 /corpus -o /autograder/results/hw1 -j 2 {' '.join(CORPUS.limits)}")
     env = dict(GRADER_ENV, PATH="/root/miniforge3/envs/otter-env/bin:" + GRADER_ENV["PATH"], GRADER_SECRET="attack-row20-secret")
-    done = machines.gradescope(miniforge, folder, [(ATTACKS[a].folder, f"/corpus/{a}") for a in NAMES], ["sh", "-c", script], env)
+    done = machines.gradescope(miniforge, folder, [(rows, "/corpus"), (CORPUS.folder, str(CORPUS.folder))], ["sh", "-c", script], env)
     assert done.returncode == 0, done.stderr[-5000:]
-    return {a: rows_of(out / a / "final_grades.csv") for a in NAMES}, out, done
+    return rows_of(folder / "results" / "hw1" / "final_grades.csv"), folder / "results", done
+
+
+def _linked(names: list[str], folder: Path) -> Path:
+    """``folder`` holding a link to each of the corpus's notebooks ``names``."""
+    for name in names:
+        os.symlink(next(CORPUS.folder.rglob(name)), folder / name)
+    return folder
 
 
 def _any_zip(tmp_path_factory) -> Path:
@@ -104,15 +115,17 @@ def _any_zip(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("assignment, name", [(a, n) for a in NAMES for n in ATTACKS[a].names()])
-def test_the_attack_corpus_at_the_uid_level(corpus_in_the_container, assignment, name):
+@pytest.mark.xdist_group("machines-container")
+@pytest.mark.parametrize("name", ROWS)
+def test_the_attack_rows_at_the_uid_level(corpus_in_the_container, name):
     rows, _, _ = corpus_in_the_container
-    assert problems(ATTACKS[assignment], rows[assignment], name) == [], ATTACKS[assignment].expected[name]["about"]
+    assert problems(CORPUS, rows, name) == [], CORPUS.expected[name]["about"]
 
 
+@pytest.mark.xdist_group("machines-container")
 def test_the_uid_level_keeps_the_graders_secrets_and_machine(corpus_in_the_container):
     rows, out, done = corpus_in_the_container
-    graded = [row for a in NAMES for row in list(rows[a].values())[1:] if row["grading_status"] == "Completed"]
+    graded = [row for row in list(rows.values())[1:] if row["grading_status"] == "Completed"]
     assert graded and all("an unprivileged uid of its own" in row["isolation"] for row in graded)
     for path in out.rglob("*"):
         if path.is_file():
@@ -135,29 +148,27 @@ def test_a_laptop_without_bubblewrap_is_refused_and_says_what_to_do(tmp_path):
 
 @pytest.fixture(scope="module")
 def corpus_on_a_laptop(tmp_path_factory):
-    """hw1's attack corpus but the rows that cannot be graded at this level, as a TA without bubblewrap grades it."""
-    corpus = ATTACKS["hw1"]
+    """The rows but those that cannot be graded at this level, as a TA without bubblewrap grades them."""
     folder = tmp_path_factory.mktemp("laptop")
     (folder / "corpus").mkdir()
-    for notebook in corpus.folder.rglob("*.ipynb"):
-        if notebook.name not in NOT_GRADED_AT_THE_PROCESS_GROUP_LEVEL:
-            os.symlink(notebook, folder / "corpus" / notebook.name)
+    _linked([name for name in ROWS if name not in NOT_GRADED_AT_THE_PROCESS_GROUP_LEVEL], folder / "corpus")
     (folder / "canary").mkdir()
     command = [str(machines.VENV / "bin" / "python"), "-m", "autograder", "grade", "-a", "hw1", "/laptop/corpus", "-o", "/laptop/out",
-               "-j", "2", "--run-as-my-user", *corpus.limits]
+               "-j", "2", "--run-as-my-user", *CORPUS.limits]
     done = machines.laptop([(ROOT, str(ROOT)), (folder, "/laptop"), (folder / "canary", "/tmp/attack-row27-canary")], command,
                            dict(GRADER_ENV, PYTHONPATH=str(ROOT), GRADER_SECRET="attack-row20-secret"))
     assert done.returncode == 0, done.stderr[-5000:]
     return rows_of(folder / "out" / "final_grades.csv"), done
 
 
-@pytest.mark.parametrize("name", [n for n in ATTACKS["hw1"].names() if n not in NOT_GRADED_AT_THE_PROCESS_GROUP_LEVEL])
-def test_the_attack_corpus_at_the_process_group_level(corpus_on_a_laptop, name):
+@pytest.mark.xdist_group("machines-laptop")
+@pytest.mark.parametrize("name", [n for n in ROWS if n not in NOT_GRADED_AT_THE_PROCESS_GROUP_LEVEL])
+def test_the_attack_rows_at_the_process_group_level(corpus_on_a_laptop, name):
     rows, _ = corpus_on_a_laptop
     if rows[name]["grading_status"] == "Completed":
         assert "a process group of its own" in rows[name]["isolation"] and "Landlock" in rows[name]["isolation"]
-    found = problems(ATTACKS["hw1"], rows, name)
+    found = problems(CORPUS, rows, name)
     if name in NOT_AT_THE_PROCESS_GROUP_LEVEL:
         assert found, f"{name} holds at the process-group level too: the README says it does not"
     else:
-        assert found == [], ATTACKS["hw1"].expected[name]["about"]
+        assert found == [], CORPUS.expected[name]["about"]

@@ -2,12 +2,10 @@
 them. Each gets exactly its expected score per question, and its feedback names the mistake."""
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, in_group
 from corpus import Corpus
 
 from autograder.homeworks import NAMES
-
-pytestmark = pytest.mark.xdist_group("misconceptions")  # its tests share one grading of the corpus: one worker runs them all
 
 CORPORA = {name: Corpus(ROOT / "tests" / "misconceptions" / name, name) for name in NAMES}
 CASES = [(a, n) for a in NAMES for n in CORPORA[a].names()]
@@ -25,7 +23,7 @@ def test_each_notebook_names_one_mistake_and_what_its_feedback_says(assignment):
         assert set(want["says"]) <= set(want["scores"]), name
 
 
-@pytest.mark.parametrize("assignment, name", CASES)
+@pytest.mark.parametrize("assignment, name", [in_group(f"misconceptions-{a}", a, n) for a, n in CASES])
 def test_each_mistake_gets_its_grade_and_its_diagnosis(tmp_path_factory, assignment, name):
     corpus = CORPORA[assignment]
     assert corpus.problems(tmp_path_factory, name) == [], corpus.expected[name]["about"]

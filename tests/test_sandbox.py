@@ -1,5 +1,6 @@
 """The child process and its watcher, on small notebooks: limits, crashes and restarts."""
 
+import numpy
 import torch
 
 from autograder.sandbox.protocol import Limits, Request
@@ -66,11 +67,13 @@ def test_a_call_that_kills_the_process_is_recorded_and_grading_goes_on():
 
 
 def test_the_child_sees_a_cleared_environment_and_only_what_each_step_needs(monkeypatch, tmp_path):
+    from autograder.data import mnist
     from autograder.data.mnist import ensure_mnist
 
     monkeypatch.setenv("GRADER_SECRET", "s3cret")
     cells = ["import os\nat_the_start = sorted(os.listdir('.')), os.path.exists('../call-1')\n"
-             "data = sorted(os.listdir('data/MNIST/raw'))\ntest_images = os.path.getsize('data/MNIST/raw/t10k-images-idx3-ubyte')",
+             "data = sorted(os.listdir('data/MNIST/raw'))\n"
+             "from torchvision import datasets\ntest_images = datasets.MNIST('data', train=False).data.numpy()",
              "def env():\n    return sorted(os.environ)\ndef files(x):\n    return sorted(os.listdir('.')), os.path.exists('../call-1')"]
     requests = [Request("call", "env"), Request("call", "files", (torch.zeros(2),)), Request("value", "at_the_start"),
                 Request("value", "data"), Request("value", "test_images")]
@@ -80,7 +83,11 @@ def test_the_child_sees_a_cleared_environment_and_only_what_each_step_needs(monk
     # the notebook's folder (and IPython's, as in Jupyter's home): no hidden inputs, no grader files
     assert at_the_start == ([".ipython", "data", "tmp"], False)
     assert data == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"]
-    assert test_images == 16  # the test files exist, as torchvision wants, and hold no image
+    # the test files exist, as torchvision wants, and hold training images: none of the held-out ones
+    train, held_out = (mnist.read(ensure_mnist(), train=t)[0].reshape(-1, 784) for t in (True, False))
+    shown = {row.tobytes() for row in numpy.asarray(test_images).reshape(-1, 784)}
+    assert len(test_images) == 1000 and shown <= {row.tobytes() for row in train}
+    assert not shown & {row.tobytes() for row in held_out}
     assert files == (["data", "inputs.safetensors", "request.json"], True)  # a call's folder: its inputs, written only for it
 
 
