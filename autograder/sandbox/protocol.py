@@ -9,8 +9,8 @@ sends the command; the child's events can end a step, never extend one):
     child -> parent   {"ready": true}        imported, no notebook code run yet
     parent -> child   {"cell": k}            run code cell k
     child -> parent   {"ran": k}
-    parent -> child   {"call": i}            answer request i (its inputs are in call/<i>.*)
-    child -> parent   {"answered": i}        its answer is in out/<i>.*
+    parent -> child   {"call": i}            answer request i (its inputs are in the job's call-<i>/)
+    child -> parent   {"answered": i}        its answer is beside them, in answer.json (and answer.safetensors)
 
 An event longer than :data:`MAX_EVENT_BYTES`, one that is not JSON, or one the current step does not
 expect ends the child as a protocol violation, charged to that step.
