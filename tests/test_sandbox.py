@@ -50,6 +50,17 @@ def test_an_early_exit_keeps_what_was_defined():
     assert "code cell 2 ('import os') ended the process (exit status 0)" in ex.notes[0]
 
 
+def test_the_cells_share_a_cpu_budget_that_a_restart_does_not_charge_again():
+    """6 s of CPU for all cells: cell 1 (2 s) runs again after cell 2 ends the kernel, uncharged, so cells 3 and 4
+    fit (3.5 s with cells 1 and 3, 4.5 s with 4); cell 5 gets only the 1.5 s left, and cell 6 is not run."""
+    busy = "import time\ndef busy(s):\n    t = time.process_time()\n    while time.process_time() - t < s:\n        pass\n"
+    cells = [busy + "busy(2.0)\na = 1", "import os\nos._exit(0)", "busy(1.5)\nb = 2", "busy(1.0)\nc = 3", "busy(3.0)", "d = 4"]
+    ex = run(cells, [Request("value", name) for name in "abcd"], Limits(cell_seconds=3, notebook_seconds=6, call_seconds=5))
+    assert [r.status for r in ex.replies] == ["ok", "ok", "ok", "missing"] and ex.starts == 3  # after cells 2 and 5
+    assert "used up the notebook's time (6 s of CPU for all its cells)" in ex.notes[1]
+    assert ex.notes[2] == "code cells 6 to 6 were not run: the notebook's cells had used up their 6 s of CPU"
+
+
 def test_a_hanging_call_costs_only_its_question():
     cells = double("def spin(x):\n    while True:\n        pass")
     requests = [Request("call", "spin", (1,), group="q1"), Request("call", "spin", (2,), group="q1"),
@@ -74,12 +85,14 @@ def test_the_child_sees_a_cleared_environment_and_only_what_each_step_needs(monk
     cells = ["import os\nat_the_start = sorted(os.listdir('.')), os.path.exists('../call-1')\n"
              "data = sorted(os.listdir('data/MNIST/raw'))\n"
              "from torchvision import datasets\ntest_images = datasets.MNIST('data', train=False).data.numpy()",
-             "def env():\n    return sorted(os.environ)\ndef files(x):\n    return sorted(os.listdir('.')), os.path.exists('../call-1')"]
+             "def env():\n    return sorted(os.environ)\ndef files(x):\n    return sorted(os.listdir('.')), os.path.exists('../call-1')",
+             "import torch\ntorch_settings = [torch.cuda.is_available(), torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()]"]
     requests = [Request("call", "env"), Request("call", "files", (torch.zeros(2),)), Request("value", "at_the_start"),
-                Request("value", "data"), Request("value", "test_images")]
+                Request("value", "data"), Request("value", "test_images"), Request("value", "torch_settings")]
     ex = run(cells, requests, FAST, data_dir=ensure_mnist())
-    env, files, at_the_start, data, test_images = (r.value for r in ex.replies)
+    env, files, at_the_start, data, test_images, torch_settings = (r.value for r in ex.replies)
     assert "GRADER_SECRET" not in env
+    assert torch_settings == [False, 1, True]  # no CUDA device, one thread, deterministic algorithms
     # the notebook's folder (and IPython's, as in Jupyter's home): no hidden inputs, no grader files
     assert at_the_start == ([".ipython", "data", "tmp"], False)
     assert data == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", "train-images-idx3-ubyte", "train-labels-idx1-ubyte"]

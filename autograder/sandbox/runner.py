@@ -236,6 +236,7 @@ class _Kernel:
         self.cpu: dict[int, float] = {}  # the most CPU time seen for each process of the job
         self.chain: set[int] = set()  # the kernel and the processes that started it (bubblewrap's)
         self.kernel: int | None = None
+        self.main_cpu = 0.0
         self.next_watch = 0.0
 
     def step(self, step: str, number: int | None, cpu_limit: float, wall_limit: float | None = None) -> _Outcome:
@@ -334,8 +335,11 @@ class _Kernel:
         self.kernel = max(pid for pid in processes if pid not in parents)
 
     def _main_thread_cpu(self) -> float:
+        """The most CPU time seen for the kernel's main thread: a kernel that is gone has cost what it had used."""
         thread = watchdog.process(self.kernel, self.kernel) if self.kernel else None
-        return thread.cpu_seconds if thread else 0.0
+        if thread:
+            self.main_cpu = max(self.main_cpu, thread.cpu_seconds)
+        return self.main_cpu
 
     def _sample(self) -> dict[int, watchdog.Process]:
         processes = watchdog.job_processes(self.proc.pid, self.uid)
