@@ -10,6 +10,7 @@ from matplotlib.image import imread
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks.asking import curves
 from autograder.report import feedback, gradescope
+from autograder.report.safe import for_markdown as md
 
 EXAMPLE = "wrong-q10-logs-before-the-update"
 
@@ -36,8 +37,8 @@ def test_report_has_every_question_score_and_message(graded):
         assert f"## {test['name']}: {test['score']:g} / {test['max_score']:g}" in report
     lines = check_lines(results)
     assert len(lines) > len(results["tests"])
-    assert all(f"- {line}" in report for line in lines)
-    assert "metrics['train_loss'] leaves the reference trajectory at logged step 0" in report
+    assert all(f"- {md(line)}" in report for line in lines)  # every line is escaped: it may quote the student
+    assert md("metrics['train_loss'] leaves the reference trajectory at logged step 0") in report
 
 
 def test_training_question_gets_a_figure_of_its_curves(graded):
@@ -47,14 +48,14 @@ def test_training_question_gets_a_figure_of_its_curves(graded):
     pixels = imread(out / "feedback" / images[0])
     assert pixels.shape[0] == 2 * 3 * 80 and pixels.shape[1] == 8 * 80  # two rows (manual, autograd) of 8 x 3 in at 80 dpi
     assert pixels[..., :3].std() > 0.1  # not a blank image
-    assert "manual path trajectory curves, last logged values: train loss" in report
+    assert md("manual path trajectory curves, last logged values: train loss") in report
 
 
 def test_gradescope_output_is_the_report_as_text(graded):
     _, report, results = graded
     output = results["output"]
     assert output.splitlines()[2] == report.splitlines()[2] and output.splitlines()[2].startswith("**Score: ")
-    assert all(line in output for line in check_lines(results))
+    assert all(md(line) in output for line in check_lines(results))
     assert "(The plot of these curves is in the feedback folder of the grading output.)" in output
     assert "Output of your notebook" not in output  # the notebook's prints could show hidden inputs
     q10 = next(t for t in results["tests"] if t["name"] == "q10")
@@ -66,7 +67,7 @@ def test_otter_run_shows_the_same_report(graded, autograder_zip, tmp_path):
     results = otter_run(autograder_zip("hw1"), ROOT / "examples" / "hw1" / f"{EXAMPLE}.ipynb", tmp_path)
     output = results["output"]
     assert output.splitlines()[2] == report.splitlines()[2]
-    assert "autograd path trajectory curves, last logged values:" in output and "Output of your notebook" not in output
+    assert md("autograd path trajectory curves, last logged values:") in output and "Output of your notebook" not in output
 
 
 def test_report_without_curves_is_complete_and_draws_nothing(tmp_path):
@@ -76,7 +77,7 @@ def test_report_without_curves_is_complete_and_draws_nothing(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["nb.md"]
     report = (tmp_path / "nb.md").read_text()
     assert "**Score: 2 / 16**" in report and "## q10: 2 / 16" in report
-    assert "- ❌ train_model(...) raised RuntimeError: boom (0 / 8)" in report and "- ✅ no torch.optim (2 / 2)" in report
+    assert f"- {md('❌ train_model(...) raised RuntimeError: boom (0 / 8)')}" in report and f"- {md('✅ no torch.optim (2 / 2)')}" in report
     assert gradescope.results_json(result)["output"] == feedback.markdown(result, log=False)
 
 

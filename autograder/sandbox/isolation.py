@@ -12,8 +12,9 @@ Three levels, strongest first, each written into every result:
   that starts a new session escapes the final kill, and files readable by the grader's user are
   readable by the child: the level says so.
 
-Every level adds the parent's watchdog (resident memory, job folder size, wall clock) and rlimits
-on file size, core dumps and the number of processes.
+Every level adds the layers the child puts on itself (:mod:`.layers`), the parent's watchdog (CPU and
+wall-clock time, resident memory, the job folder's size) and rlimits on file size, core dumps and the
+number of processes.
 """
 
 from __future__ import annotations
