@@ -70,6 +70,18 @@ def test_a_hanging_call_costs_only_its_question():
     assert ex.replies[2].value == 6 and ex.starts == 1  # each call is a fork of the kernel: the next one needs no restart
 
 
+def test_a_call_that_finds_the_kernel_gone_is_asked_again_of_a_new_start(monkeypatch):
+    """Under load the kernel's death after one call may be seen only when the next call is written to it."""
+    from autograder.sandbox import runner
+
+    monkeypatch.setattr(runner._Kernel, "alive", lambda self: True)  # its death not seen in time
+    cells = double("import os, signal, time\ndef kill_kernel(x):\n    os.kill(os.getppid(), signal.SIGKILL)\n"
+                   "    time.sleep(0.5)\n    return x")
+    requests = [Request("call", "kill_kernel", (1,), group="q1"), Request("call", "double", (3,), group="q2")]
+    ex = run(cells, requests, FAST)
+    assert (ex.replies[1].status, ex.replies[1].value, ex.starts) == ("ok", 6, 2)
+
+
 def test_a_call_that_kills_the_process_is_recorded_and_grading_goes_on():
     cells = double("def die(x):\n    import os\n    os._exit(3)")
     ex = run(cells, [Request("call", "die", (1,), group="q1"), Request("call", "double", (1,), group="q2")], FAST)

@@ -47,6 +47,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     replies: dict[int, Reply] = {}
     output = _Output(limits.log_bytes)
     starts, cpu = 0, 0.0
+    retried: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
         work = _prepare_job(job, cells, data_dir, uid)
         while True:
@@ -59,7 +60,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
                     break
                 if not notebook.run_cells(kernel):
                     continue  # a cell was skipped: run the notebook again without it
-                if _answer(kernel, requests, replies, limits, job):
+                if _answer(kernel, requests, replies, limits, job, retried):
                     break
                 notebook.notes.append("a graded call ended the kernel; the notebook was run again for the calls after it")
             finally:
@@ -124,8 +125,10 @@ class _Notebook:
         return f"code cell {index + 1} ({first[:60]!r})"
 
 
-def _answer(kernel: "_Kernel", requests: list[Request], replies: dict[int, Reply], limits: Limits, job: str) -> bool:
-    """Answer the requests still without a reply, each in a fork of ``kernel``; False if the kernel died."""
+def _answer(kernel: "_Kernel", requests: list[Request], replies: dict[int, Reply], limits: Limits, job: str,
+            retried: set[int]) -> bool:
+    """Answer the requests still without a reply, each in a fork of ``kernel``; False if the kernel died. A call
+    that finds the kernel already gone is asked again of the next start, once (``retried``)."""
     failed: dict[str, str] = {}  # group -> what went wrong in it
     for i, request in enumerate(requests):
         if i in replies:
@@ -137,6 +140,10 @@ def _answer(kernel: "_Kernel", requests: list[Request], replies: dict[int, Reply
         folder = _call_folder(job, i, request, kernel.uid)
         outcome = kernel.step("call", i, request.cost * limits.call_seconds)
         kernel.clear_strays()  # the fork, and whatever it left behind
+        if outcome.kind == "gone" and i not in retried:  # not this call's doing, once: asked again of a new start
+            retried.add(i)
+            shutil.rmtree(folder, ignore_errors=True)
+            return False
         if outcome.kind == "done":
             replies[i] = _read_reply(folder)
         else:
@@ -170,7 +177,7 @@ def _call_folder(job: str, index: int, request: Request, uid: int | None) -> str
 
 @dataclass
 class _Outcome:
-    kind: str  # done | timeout | crashed | memory | processes | disk | violation
+    kind: str  # done | timeout | crashed | memory | processes | disk | violation | gone (the kernel, before the step)
     seconds: float = 0.0  # wall time of the step
     cpu_seconds: float = 0.0
     by_cpu: bool = True  # a timeout of the CPU limit (else of the wall-clock backstop)
@@ -247,7 +254,10 @@ class _Kernel:
         main_before = self._main_thread_cpu()
         if step != "startup":
             self.events.discard()
-            os.write(self.commands, (json.dumps({step: number}) + "\n").encode())
+            try:
+                os.write(self.commands, (json.dumps({step: number}) + "\n").encode())
+            except BrokenPipeError:  # the kernel died after the step before had ended (its own stray, say)
+                return _Outcome("gone", returncode=self._returncode())
         started = time.monotonic()
         fork: int | None = None
 
