@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.report import safe
 
-NOTEBOOK_OUTPUT = "## Output of your notebook while grading (last part)"
 # Each row of a question's figure: one axis per quantity, the train and validation lines on it.
 PANELS = (("loss", ("train_loss", "val_loss")), ("accuracy", ("train_acc", "val_acc")))
 COLORS = {"train": "tab:blue", "val": "tab:orange"}
@@ -57,7 +56,7 @@ def markdown(result: SubmissionResult, images: dict[str, str] | None = None, log
     if log and result.log.strip():
         tail = safe.for_file(_log_tail(result.log.strip()))
         fence = safe.fence(tail)
-        out += ["", NOTEBOOK_OUTPUT, "", fence, tail, fence]
+        out += ["", "## Output of your notebook while grading (last part)", "", fence, tail, fence]
     return safe.for_file("\n".join(out) + "\n")
 
 
