@@ -7,6 +7,8 @@ import zipfile
 import pytest
 from conftest import ROOT, autograder
 
+from autograder.build.notebooks import CHECKS_PLACEHOLDER, unpack
+from autograder.data.mnist import FILES, ensure_mnist
 from autograder.homeworks import NAMES, load
 
 
@@ -23,14 +25,31 @@ def test_committed_notebooks_match_the_master():
     assert done.returncode == 0, done.stderr
 
 
-def test_two_builds_write_identical_files(copy_of_repo):
+def test_two_builds_write_identical_files_and_bundles_of_the_template_and_the_data(copy_of_repo):
     first = autograder("build", "--root", str(copy_of_repo))
     assert first.returncode == 0, first.stderr
+    raw = ROOT / ensure_mnist() / "MNIST" / "raw"
+    for name in NAMES:
+        assert f"wrote dist/{name}-student.zip" in first.stderr
+        with zipfile.ZipFile(copy_of_repo / "dist" / f"{name}-student.zip") as z:
+            files = {n: z.read(n) for n in z.namelist()}
+        assert files == {f"{name}/{name}.ipynb": (copy_of_repo / "student_template" / f"{name}.ipynb").read_bytes(),
+                         **{f"{name}/data/MNIST/raw/{f}": (raw / f).read_bytes() for f in FILES}}
     files = [f"{folder}/{name}.ipynb" for name in NAMES for folder in ("student_template", "solutions")]
-    files += [f"dist/{name}-autograder.zip" for name in NAMES]
+    files += [f"dist/{name}-{kind}.zip" for name in NAMES for kind in ("autograder", "student")]
     before = {f: (copy_of_repo / f).read_bytes() for f in files}
     assert autograder("build", "--root", str(copy_of_repo)).returncode == 0
     assert {f: (copy_of_repo / f).read_bytes() for f in files} == before
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_the_setup_cell_carries_exactly_the_public_checks(assignment):
+    for folder in ("student_template", "solutions"):
+        nb = json.loads((ROOT / folder / f"{assignment}.ipynb").read_text())
+        setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+        assert CHECKS_PLACEHOLDER not in setup
+        packed = setup.split(f'_write_checks("{assignment}-checks", "', 1)[1].split('"', 1)[0]
+        assert unpack(packed) == nb["metadata"]["otter"]["tests"], folder
 
 
 def test_check_names_a_stale_template(copy_of_repo):

@@ -4,6 +4,7 @@ import ast
 import json
 import shutil
 import sys
+import zipfile
 
 import master_notebook
 import nbformat
@@ -13,6 +14,7 @@ from conftest import ROOT
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
+from autograder.build.bundle import write_bundle
 from autograder.data.mnist import ensure_mnist
 from autograder.homeworks import NAMES, load
 
@@ -75,7 +77,7 @@ def test_notebook_and_checks_need_only_what_colab_has(kind, assignment):
     sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     sources += list(nb["metadata"]["otter"]["tests"].values())
     used = set().union(*(imported_modules(s) for s in sources))
-    outside = used - ALLOWED_IMPORTS - set(sys.stdlib_module_names) - {"google"}
+    outside = used - ALLOWED_IMPORTS - set(sys.stdlib_module_names)
     assert not outside, f"{kind} imports {outside}"
 
 
@@ -164,3 +166,76 @@ def test_public_checks_diagnose_common_mistakes(tmp_path, assignment):
     shown = check_outputs(execute(with_mistakes(assignment, tmp_path), tmp_path))
     for question, _, _, phrase in MISTAKES[assignment]:
         assert phrase in shown[question], shown[question]
+
+
+# Colab's kernel, as otter recognises it: a shell whose class lives in google.colab (otter then refuses
+# checks read from the notebook's metadata, and a tests folder that does not exist).
+FAKE_COLAB = {
+    "google/__init__.py": "",
+    "google/colab/__init__.py": "",
+    "google/colab/_shell.py": "from ipykernel.zmqshell import ZMQInteractiveShell\n\n\nclass Shell(ZMQInteractiveShell):\n    pass\n",
+}
+
+
+def unpacked_bundle(assignment, folder):
+    """The student bundle of the committed template, unpacked into ``folder``: returns the homework's folder."""
+    bundle = folder / "bundle.zip"
+    write_bundle(assignment, (ROOT / "student_template" / f"{assignment}.ipynb").read_text(), str(bundle))
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(folder)
+    return folder / assignment
+
+
+def first_two_checks(assignment, notebook):
+    """``notebook`` up to its second ``grader.check``, with question 1 answered by the solution."""
+    nb = nbformat.read(notebook, as_version=4)
+    solution = nbformat.read(ROOT / "solutions" / f"{assignment}.ipynb", as_version=4)
+    start = {"hw1": "def f(x):", "hw2": "def mlp_forward("}[assignment]
+    answer = next(c for c in solution.cells if c.cell_type == "code" and c.source.startswith(start))
+    next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)).source = answer.source
+    checks = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.startswith("grader.check(")]
+    nb.cells = nb.cells[: checks[1] + 1]
+    return nb
+
+
+def run_in(nb, folder, before=()):
+    nb.cells[:0] = [nbformat.v4.new_code_cell(source) for source in before]
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_the_checks_load_in_a_renamed_copy_offline_with_the_bundles_data(tmp_path, assignment):
+    folder = unpacked_bundle(assignment, tmp_path)
+    renamed = folder / f"{assignment} (1).ipynb"
+    (folder / f"{assignment}.ipynb").rename(renamed)
+    (folder / "Copy of something else.ipynb").write_text(renamed.read_text())  # otter cannot tell which is this one
+    nb = first_two_checks(assignment, renamed)
+    data = next(c for c in nbformat.read(renamed, as_version=4).cells if c.cell_type == "code" and c.source.startswith('DATA_ROOT = "data"'))
+    nb.cells.append(nbformat.v4.new_code_cell(data.source + "\nprint(len(datasets.MNIST(DATA_ROOT, train=True)), 'training images')"))
+    run_in(nb, folder)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors[0]
+    shown = check_outputs(nb)
+    assert "All test cases passed" in shown["q1"]
+    assert "q2 results" in shown["q2"] and "All test cases passed" not in shown["q2"], shown["q2"]
+    assert "4000 training images" in nb.cells[-1].outputs[0]["text"]
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_the_checks_load_in_a_simulated_colab(tmp_path, assignment):
+    for name, text in FAKE_COLAB.items():
+        (tmp_path / "modules" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "modules" / name).write_text(text)
+    content = tmp_path / "content"  # Colab's working folder: the notebook itself is not on its disk
+    content.mkdir()
+    nb = first_two_checks(assignment, ROOT / "student_template" / f"{assignment}.ipynb")
+    run_in(nb, content, before=[f"import sys\nsys.path.insert(0, {str(tmp_path / 'modules')!r})\n"
+                                "import google.colab._shell\nget_ipython().__class__ = google.colab._shell.Shell\n"
+                                "assert 'google.colab' in str(get_ipython())"])
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors[0]
+    shown = check_outputs(nb)
+    assert "All test cases passed" in shown["q1"]
+    assert "q2 results" in shown["q2"] and "All test cases passed" not in shown["q2"], shown["q2"]

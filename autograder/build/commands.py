@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+from autograder.build.bundle import write_bundle
 from autograder.build.notebooks import normalized
 from autograder.build.package import ROOT, repack
 
@@ -19,6 +20,7 @@ def outputs(name: str, root: str = ROOT) -> dict[str, str]:
         "student": os.path.join(root, "student_template", f"{name}.ipynb"),
         "solution": os.path.join(root, "solutions", f"{name}.ipynb"),
         "zip": os.path.join(root, "dist", f"{name}-autograder.zip"),
+        "bundle": os.path.join(root, "dist", f"{name}-student.zip"),
     }
 
 
@@ -60,7 +62,10 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
                 print(f"{name}: packing {os.path.relpath(paths['zip'], root)} (otter's zip plus this package's wheel)",
                       file=sys.stderr)
                 repack(made["zip"], paths["zip"])
-                print(f"{name}: wrote {os.path.relpath(paths['zip'], root)} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+                print(f"{name}: wrote {os.path.relpath(paths['zip'], root)}", file=sys.stderr)
+                write_bundle(name, made["student"], paths["bundle"])
+                print(f"{name}: wrote {os.path.relpath(paths['bundle'], root)} (the student notebook and the MNIST subset, "
+                      f"for working offline; {time.monotonic() - started:.1f} s)", file=sys.stderr)
     if stale:
         print("out of date with the master notebooks (run `python -m autograder build`): " + ", ".join(stale), file=sys.stderr)
         return 1

@@ -71,11 +71,20 @@ def repack(otter_zip: str, destination: str) -> None:
         entries["otter_config.json"] = (config_info, without_name_check(config))
         with open(wheel, "rb") as f:
             entries[wheel_name] = (None, f.read())
-        os.makedirs(os.path.dirname(destination), exist_ok=True)
-        with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as out:
-            for name in sorted(entries):
-                info, data = entries[name]
-                fixed = zipfile.ZipInfo(name, FIXED_TIME)
-                fixed.external_attr = (info.external_attr if info else 0o644 << 16)
-                fixed.compress_type = zipfile.ZIP_DEFLATED
-                out.writestr(fixed, data)
+        write_zip(destination, {name: (info.external_attr if info else FILE_MODE, data) for name, (info, data) in entries.items()})
+
+
+FILE_MODE = 0o644 << 16  # a zip entry's external attributes: a plain file, rw-r--r--
+
+
+def write_zip(destination: str, entries: dict[str, tuple[int, bytes]]) -> None:
+    """Write ``destination`` from {name: (external attributes, data)}, in name order with fixed timestamps, so that
+    the same entries always give the same bytes."""
+    os.makedirs(os.path.dirname(destination), exist_ok=True)
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in sorted(entries):
+            attributes, data = entries[name]
+            fixed = zipfile.ZipInfo(name, FIXED_TIME)
+            fixed.external_attr = attributes
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(fixed, data)
