@@ -6,15 +6,18 @@ grading used torch's, numpy's or Python's global generator; these tests show tha
 (That a whole corpus graded with other worker counts and orders gets the same grades is in ``test_examples.py``.)
 """
 
+import gc
 import random
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import torch
 from conftest import cli_env
 
+from autograder.grading import syntax
 from autograder.homeworks import load
 from autograder.homeworks.hw2 import reference as ref
 from autograder.sandbox.codec import TensorInfo
@@ -65,3 +68,43 @@ def test_hw2_q5_is_judged_alike_while_other_threads_plan_q10():
         for thread in others:
             thread.join()
     assert wrong == 0
+
+
+class _Garbage:
+    """A cycle whose collection runs Python code that lets another thread in, as the grading threads' garbage does
+    (open files, processes, temporary folders): a thread switch in the middle of building a syntax tree."""
+
+    def __init__(self):
+        self.cycle = self
+
+    def __del__(self):
+        time.sleep(0)
+
+
+def test_grading_threads_parsing_notebooks_at_once_do_not_trip_over_each_other():
+    """One submission of hw2's corpus graded with -j 4 got "Grader error: SystemError: AST constructor recursion
+    depth mismatch": CPython 3.11 keeps that depth per interpreter, not per thread (cpython gh-106905)."""
+    cell = "\n".join(f"def f{i}(x):\n    return [(a, b) for a in range(x) for b in ({i}, x + {i}, [x, {{'k': x}}])]"
+                     for i in range(200))
+    failures = []
+
+    def parse_again_and_again():
+        for _ in range(30):
+            for _ in range(5):
+                _Garbage()
+            try:
+                syntax.parse(cell)
+            except SystemError as e:
+                failures.append(e)
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(50, 1, 1)  # collections often, each a chance to switch threads
+    try:
+        threads = [threading.Thread(target=parse_again_and_again) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        gc.set_threshold(*threshold)
+    assert failures == []

@@ -15,9 +15,9 @@ import os
 import shutil
 import signal
 import sys
-import traceback
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from autograder.grading import syntax
 from autograder.grading.grade import failed, grade, ungraded
 from autograder.grading.progress import Progress
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
@@ -140,7 +140,7 @@ def write_one(out: str, result: SubmissionResult) -> None:
 
 def _report_failure(bar: Progress, name: str, error: BaseException) -> None:
     """The traceback, for whoever runs the batch (the submission's row and report give the one-line reason)."""
-    lines = traceback.format_exception(error)
+    lines = syntax.format_exception(error)
     bar.say(f"grader error on {safe.for_terminal(name)}:\n" + "".join(safe.for_terminal(line.rstrip("\n")) + "\n" for line in lines))
 
 

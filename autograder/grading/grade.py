@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import os
 import functools
+import os
 import time
 
 import torch
 
 from autograder.data.mnist import ensure_mnist
-from autograder.grading import notebook
+from autograder.grading import notebook, syntax
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import NAMES, Homework, load
 from autograder.report.safe import one_line
@@ -102,7 +102,7 @@ def _defined_names(cells: list[str]) -> set[str]:
     names: set[str] = set()
     for source in cells:
         try:
-            tree = ast.parse(transform(source))
+            tree = syntax.parse(transform(source))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
