@@ -3,6 +3,7 @@
 import json
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, autograder
@@ -28,7 +29,7 @@ def test_committed_notebooks_match_the_master():
 def test_two_builds_write_identical_files_and_bundles_of_the_template_and_the_data(copy_of_repo):
     first = autograder("build", "--root", str(copy_of_repo))
     assert first.returncode == 0, first.stderr
-    raw = ROOT / ensure_mnist() / "MNIST" / "raw"
+    raw = Path(ensure_mnist()) / "MNIST" / "raw"
     for name in NAMES:
         assert f"wrote dist/{name}-student.zip" in first.stderr
         with zipfile.ZipFile(copy_of_repo / "dist" / f"{name}-student.zip") as z:

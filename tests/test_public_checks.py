@@ -198,6 +198,14 @@ def first_two_checks(assignment, notebook):
     return nb
 
 
+def assert_ran_without_errors_and_checked_q1_and_q2(nb):
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors[0]
+    shown = check_outputs(nb)
+    assert "All test cases passed" in shown["q1"]
+    assert "q2 results" in shown["q2"] and "All test cases passed" not in shown["q2"], shown["q2"]
+
+
 def run_in(nb, folder, before=()):
     nb.cells[:0] = [nbformat.v4.new_code_cell(source) for source in before]
     NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
@@ -215,11 +223,7 @@ def test_the_checks_load_in_a_renamed_copy_offline_with_the_bundles_data(tmp_pat
     data = next(c for c in nbformat.read(renamed, as_version=4).cells if c.cell_type == "code" and c.source.startswith('DATA_ROOT = "data"'))
     nb.cells.append(nbformat.v4.new_code_cell(data.source + "\nprint(len(datasets.MNIST(DATA_ROOT, train=True)), 'training images')"))
     run_in(nb, folder)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors, errors[0]
-    shown = check_outputs(nb)
-    assert "All test cases passed" in shown["q1"]
-    assert "q2 results" in shown["q2"] and "All test cases passed" not in shown["q2"], shown["q2"]
+    assert_ran_without_errors_and_checked_q1_and_q2(nb)
     assert "4000 training images" in nb.cells[-1].outputs[0]["text"]
 
 
@@ -234,8 +238,4 @@ def test_the_checks_load_in_a_simulated_colab(tmp_path, assignment):
     run_in(nb, content, before=[f"import sys\nsys.path.insert(0, {str(tmp_path / 'modules')!r})\n"
                                 "import google.colab._shell\nget_ipython().__class__ = google.colab._shell.Shell\n"
                                 "assert 'google.colab' in str(get_ipython())"])
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors, errors[0]
-    shown = check_outputs(nb)
-    assert "All test cases passed" in shown["q1"]
-    assert "q2 results" in shown["q2"] and "All test cases passed" not in shown["q2"], shown["q2"]
+    assert_ran_without_errors_and_checked_q1_and_q2(nb)

@@ -17,6 +17,7 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644 << 16  # a zip entry's external attributes: a plain file, rw-r--r--
 GRADESCOPE_SOURCE = "/autograder/source"
 NOT_FOR_GRADING = ("pytest", "hypothesis", "otter-grader")  # otter's own pin is already in its environment.yml
 
@@ -72,9 +73,6 @@ def repack(otter_zip: str, destination: str) -> None:
         with open(wheel, "rb") as f:
             entries[wheel_name] = (None, f.read())
         write_zip(destination, {name: (info.external_attr if info else FILE_MODE, data) for name, (info, data) in entries.items()})
-
-
-FILE_MODE = 0o644 << 16  # a zip entry's external attributes: a plain file, rw-r--r--
 
 
 def write_zip(destination: str, entries: dict[str, tuple[int, bytes]]) -> None:
