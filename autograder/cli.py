@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: the CPU count, %(default)s)")
     grade.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
                        help="CPU time one notebook's cells may take, all together (default: %(default)g); one cell may take a "
-                            "fifth of it. Each limit also stops code that waits for four times as long in wall-clock time")
+                            "fifth of it. Each limit also stops code that sleeps or blocks for four times as long")
     grade.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
                        help="CPU time of one graded call (default: %(default)g; training calls get six times as long)")
     grade.add_argument("--memory", type=int, default=4096, metavar="MIB",

@@ -1,6 +1,11 @@
 """The child process and its watcher, on small notebooks: limits, crashes and restarts."""
 
+import os
+import subprocess
+import sys
+
 import numpy
+import pytest
 import torch
 
 from autograder.sandbox.protocol import Limits, Request
@@ -59,6 +64,15 @@ def test_the_cells_share_a_cpu_budget_that_a_restart_does_not_charge_again():
     assert [r.status for r in ex.replies] == ["ok", "ok", "ok", "missing"] and ex.starts == 3  # after cells 2 and 5
     assert "used up the notebook's time (6 s of CPU for all its cells)" in ex.notes[1]
     assert ex.notes[2] == "code cells 6 to 6 were not run: the notebook's cells had used up their 6 s of CPU"
+
+
+def test_the_cells_share_a_budget_of_waiting_and_the_cell_that_ends_it_ends_the_notebook():
+    """4 s of waiting for all cells (4 times 1 s of CPU): two naps of 1.5 s fit, the third gets what is left."""
+    cells = ["import time\ntime.sleep(1.5)\na = 1", "time.sleep(1.5)\nb = 2", "time.sleep(1.5)\nc = 3", "d = 4"]
+    ex = run(cells, [Request("value", name) for name in "abcd"], Limits(cell_seconds=1, notebook_seconds=1, call_seconds=5))
+    assert [r.status for r in ex.replies] == ["ok", "ok", "missing", "missing"] and ex.starts == 2
+    assert "which used up the notebook's time (4 s of waiting for all its cells)" in ex.notes[0]
+    assert ex.notes[1:] == ["code cells 4 to 4 were not run: the notebook's cells had used up their 4 s of waiting"]
 
 
 def test_a_hanging_call_costs_only_its_question():
@@ -132,3 +146,36 @@ def test_the_last_event_of_a_child_that_exited_is_read_before_its_exit_is_taken_
     however the exit and the event reach it."""
     ex = run(double(), [Request("call", "double", (n,)) for n in range(20)], FAST)
     assert [r.value for r in ex.replies] == [2 * n for n in range(20)]
+
+
+@pytest.fixture
+def starved_cpu():
+    """One CPU kept busy by six spinning processes; a process moved onto it gets about a seventh of it (each in a
+    session of its own: where the scheduler shares a CPU between sessions first, the sandbox's is one of seven)."""
+    cpu = min(os.sched_getaffinity(0))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True,
+                                preexec_fn=lambda: os.sched_setaffinity(0, {cpu})) for _ in range(6)]
+    try:
+        yield cpu
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+def test_on_a_starved_cpu_busy_code_ends_on_its_cpu_limit_and_sleeping_code_on_its_waiting(starved_cpu):
+    """The kernel starts at full speed, then its first cell moves it onto the starved CPU: there, 1 s of CPU takes
+    about 7 s, longer than the 4 s of waiting a 1 s limit allows, yet busy code is computing all along."""
+    pin = f"import os, time\nos.sched_setaffinity(0, {{{starved_cpu}}})"
+    spin_cell = "start = time.process_time()\nwhile time.process_time() - start < 60:\n    pass"
+    cells = [pin, spin_cell, "def spin():\n    while True:\n        pass", "def nap():\n    time.sleep(1000)"]
+    ex = run(cells, [Request("call", "spin", group="q1"), Request("call", "nap", group="q2")],
+             Limits(cell_seconds=1, notebook_seconds=30, call_seconds=1))
+    assert ex.notes == ["code cell 2 ('start = time.process_time()') timed out after 1 s of CPU time; "
+                        "it was skipped and the notebook run again"]
+    assert [(r.status, r.error) for r in ex.replies] == [
+        ("timeout", "timed out after 1 s of CPU time"),
+        ("timeout", "timed out after 4 s of waiting (sleeping or blocked, not computing)")]
+
+    starved = run(cells[:1] + cells[2:3], [Request("call", "spin")], Limits(call_seconds=1, ceiling_factor=2))
+    assert starved.replies[0].error == "timed out after 2 s of wall-clock time, too little of it computing"

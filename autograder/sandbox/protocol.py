@@ -28,14 +28,16 @@ MAX_EVENT_BYTES = 4096
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits are CPU seconds of the processes doing the step; each step also stops after
-    ``wall_factor`` times its limit of wall-clock time (code that sleeps or waits uses no CPU)."""
+    """Time limits are CPU seconds of the processes doing the step. Code that sleeps or waits uses no CPU, so a
+    step also stops after ``wall_factor`` times its limit spent waiting (none of its processes runnable), and,
+    whatever it does, after ``ceiling_factor`` times its limit of wall-clock time."""
 
     startup_seconds: float = 60.0
     cell_seconds: float = 60.0
     notebook_seconds: float = 300.0  # the notebook's cells together, each counted once however often it restarts
     call_seconds: float = 20.0
     wall_factor: float = 4.0
+    ceiling_factor: float = 20.0
     threads: int = 1  # the child's torch threads: fixed, so that no result depends on the machine's cores
     log_bytes: int = 1024 * 1024  # captured output kept per notebook (the end of it)
     memory_mib: int = 4096  # resident memory of all the job's processes together

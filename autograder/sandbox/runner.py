@@ -6,8 +6,11 @@ costs only that call and its question. A cell that hangs, ends the kernel or bre
 skipped and the kernel started again without it; the cells before it run again, uncharged.
 
 Time is CPU time of the processes doing the step, so that a loaded machine never makes a correct
-notebook too slow; each step also stops after ``Limits.wall_factor`` times its limit of wall time.
-A step's clock starts when the parent sends its command, and nothing the child writes moves it.
+notebook too slow. Code that sleeps or blocks uses none, so a second clock counts the time in which
+none of the step's processes is runnable; a process that is runnable but starved of a processor is
+still computing, so which clock stops a step does not depend on the machine's load. A wall-clock
+ceiling, far above both, bounds a step whatever it does. A step's clocks start when the parent sends
+its command, and nothing the child writes moves them.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ class _Notebook:
         self.skipped: set[int] = set()
         self.charged: set[int] = set()  # cells whose first run counted against the budget
         self.used = 0.0  # CPU seconds of those first runs
-        self.wall = 0.0  # and their wall time
+        self.waited = 0.0  # and the seconds they spent waiting
         self.notes: list[str] = []
 
     def run_cells(self, kernel: "_Kernel") -> bool:
@@ -90,35 +93,42 @@ class _Notebook:
                 continue
             first = k not in self.charged
             left = limits.notebook_seconds - self.used
-            if first and left <= 0:
-                self._skip_rest(k)
+            left_waiting = limits.wall_factor * limits.notebook_seconds - self.waited
+            if first and min(left, left_waiting) <= 0:
+                self._skip_rest(k, "cpu" if left <= 0 else "waiting")
                 return True
             cpu_limit = min(limits.cell_seconds, left) if first else limits.cell_seconds
-            wall_limit = min(limits.wall_factor * cpu_limit, limits.wall_factor * limits.notebook_seconds - self.wall) \
-                if first else None
-            outcome = kernel.step("cell", k, cpu_limit, wall_limit)
+            wait_limit = min(limits.wall_factor * cpu_limit, left_waiting) if first else limits.wall_factor * cpu_limit
+            outcome = kernel.step("cell", k, cpu_limit, wait_limit)
             if first:
                 self.charged.add(k)
                 self.used += outcome.cpu_seconds
-                self.wall += outcome.seconds
+                self.waited += outcome.waited
             if outcome.kind == "done":
                 continue
             self.skipped.add(k)
-            if first and outcome.kind == "timeout" and cpu_limit < limits.cell_seconds:
+            shortened = {"cpu": cpu_limit < limits.cell_seconds, "waiting": wait_limit < limits.wall_factor * cpu_limit}
+            if first and outcome.kind == "timeout" and shortened.get(outcome.clock):
                 self.notes.append(f"{self._label(k)} {outcome.describe()}, which used up the notebook's time "
-                                  f"({limits.notebook_seconds:g} s of CPU for all its cells)")
-                self._skip_rest(k + 1)
+                                  f"({self._budget(outcome.clock)} for all its cells)")
+                self._skip_rest(k + 1, outcome.clock)
             else:
                 self.notes.append(f"{self._label(k)} {outcome.describe()}; it was skipped and the notebook run again")
             return False
         return True
 
-    def _skip_rest(self, start: int) -> None:
+    def _skip_rest(self, start: int, clock: str) -> None:
         rest = [k for k in range(start, len(self.cells)) if k not in self.skipped]
         if rest:
             self.skipped.update(rest)
             self.notes.append(f"code cells {rest[0] + 1} to {len(self.cells)} were not run: the notebook's cells had "
-                              f"used up their {self.limits.notebook_seconds:g} s of CPU")
+                              f"used up their {self._budget(clock)}")
+
+    def _budget(self, clock: str) -> str:
+        limits = self.limits
+        if clock == "cpu":
+            return f"{limits.notebook_seconds:g} s of CPU"
+        return f"{limits.wall_factor * limits.notebook_seconds:g} s of waiting"
 
     def _label(self, index: int) -> str:
         first = next((line.strip() for line in self.cells[index].splitlines() if line.strip()), "")
@@ -180,7 +190,8 @@ class _Outcome:
     kind: str  # done | timeout | crashed | memory | processes | disk | violation | gone (the kernel, before the step)
     seconds: float = 0.0  # wall time of the step
     cpu_seconds: float = 0.0
-    by_cpu: bool = True  # a timeout of the CPU limit (else of the wall-clock backstop)
+    waited: float = 0.0  # seconds in which none of the step's processes was runnable
+    clock: str = "cpu"  # the limit a timeout reached: cpu, waiting or wall (the ceiling)
     returncode: int | None = None
     limit: float = 0.0
     why: str = ""
@@ -191,9 +202,11 @@ class _Outcome:
 
     def describe(self) -> str:
         if self.kind == "timeout":
-            if self.by_cpu:
+            if self.clock == "cpu":
                 return f"timed out after {self.limit:g} s of CPU time"
-            return f"timed out after {self.seconds:.0f} s of wall-clock time (waiting, not computing)"
+            if self.clock == "waiting":
+                return f"timed out after {self.limit:.0f} s of waiting (sleeping or blocked, not computing)"
+            return f"timed out after {self.limit:.0f} s of wall-clock time, too little of it computing"
         if self.kind == "memory":
             return f"went over the memory limit of {self.limit:g} MiB and was stopped"
         if self.kind == "processes":
@@ -246,9 +259,10 @@ class _Kernel:
         self.main_cpu = 0.0
         self.next_watch = 0.0
 
-    def step(self, step: str, number: int | None, cpu_limit: float, wall_limit: float | None = None) -> _Outcome:
+    def step(self, step: str, number: int | None, cpu_limit: float, wait_limit: float | None = None) -> _Outcome:
         """Send the step's command (none for startup) and follow it until its event or a limit."""
-        wall_limit = self.limits.wall_factor * cpu_limit if wall_limit is None else wall_limit
+        wait_limit = self.limits.wall_factor * cpu_limit if wait_limit is None else wait_limit
+        ceiling = self.limits.ceiling_factor * cpu_limit
         # Processes already there are not the step's; a call's fork is told apart from the earlier ones still to be collected.
         before = set(self.cpu) | (set(watchdog.job_processes(self.proc.pid, self.uid)) if step == "call" else set())
         main_before = self._main_thread_cpu()
@@ -258,16 +272,18 @@ class _Kernel:
                 os.write(self.commands, (json.dumps({step: number}) + "\n").encode())
             except BrokenPipeError:  # the kernel died after the step before had ended (its own stray, say)
                 return _Outcome("gone", returncode=self._returncode())
-        started = time.monotonic()
+        started = sampled = time.monotonic()
+        waited = 0.0
         fork: int | None = None
 
         def outcome(kind, **more) -> _Outcome:
-            return _Outcome(kind, seconds=time.monotonic() - started, cpu_seconds=spent(), **more)
+            return _Outcome(kind, seconds=time.monotonic() - started, cpu_seconds=spent(), waited=waited, **more)
+
+        def charged(pid: int) -> bool:  # the processes whose CPU time is the step's (a cell's also the kernel's main thread)
+            return step == "startup" or (pid not in before and pid not in self.chain)
 
         def spent() -> float:
-            if step == "startup":
-                return sum(self.cpu.values())
-            new = sum(cpu for pid, cpu in self.cpu.items() if pid not in before and pid not in self.chain)
+            new = sum(cpu for pid, cpu in self.cpu.items() if charged(pid))
             return new + (self._main_thread_cpu() - main_before if step == "cell" else 0.0)
 
         while True:
@@ -275,6 +291,9 @@ class _Kernel:
             if now >= self.next_watch:  # shared by the steps: a notebook of many short cells is not read from /proc for each
                 self.next_watch = now + WATCH_SECONDS
                 processes = self._sample()
+                if not self._computing(step, [pid for pid, p in processes.items() if charged(pid) and not p.exited]):
+                    waited += now - sampled
+                sampled = now
                 if broken := self._over_limit(processes):
                     return outcome(broken[0], limit=broken[1])
                 if spent() > cpu_limit:
@@ -287,10 +306,12 @@ class _Kernel:
                         return outcome("crashed", returncode=_wait_status(gone.exit_code) if gone else None)
                 elif self.proc.poll() is not None and not select.select([self.events.fd], [], [], 0)[0]:
                     return outcome("crashed", returncode=self.proc.returncode)
-            if now - started >= wall_limit:
-                return outcome("timeout", by_cpu=False)
+                if waited >= wait_limit:
+                    return outcome("timeout", clock="waiting", limit=wait_limit)
+            if now - started >= ceiling:
+                return outcome("timeout", clock="wall", limit=ceiling)
             ready, _, _ = select.select([self.events.fd, self.output.fd], [], [],
-                                        max(0.0, min(self.next_watch, started + wall_limit) - now))
+                                        max(0.0, min(self.next_watch, started + ceiling) - now))
             if self.output.fd in ready:
                 self.output.read()
             if self.events.fd not in ready:
@@ -343,6 +364,12 @@ class _Kernel:
         self.chain = set(processes)
         parents = {p.parent for p in processes.values()}
         self.kernel = max(pid for pid in processes if pid not in parents)
+
+    def _computing(self, step: str, pids: list[int]) -> bool:
+        """Whether a thread whose CPU time the step is charged is runnable (running, or ready and waiting for a processor)."""
+        if step == "cell" and self.kernel and (main := watchdog.process(self.kernel, self.kernel)) and main.state == "R":
+            return True
+        return any(watchdog.runnable(pid) for pid in pids)
 
     def _main_thread_cpu(self) -> float:
         """The most CPU time seen for the kernel's main thread: a kernel that is gone has cost what it had used."""

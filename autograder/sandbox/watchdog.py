@@ -42,6 +42,15 @@ def process(pid: int | str, task: int | str | None = None) -> Process | None:
     return Process(int(pid), int(fields[1]), fields[0].decode(), ticks / TICK, int(fields[17]), int(fields[49]))
 
 
+def runnable(pid: int) -> bool:
+    """Whether one of the process's threads is running or ready to run (state R), as opposed to sleeping or blocked."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return False
+    return any((thread := process(pid, task)) is not None and thread.state == "R" for task in tasks)
+
+
 def _owner(pid: str) -> int | None:
     try:
         return os.stat(f"/proc/{pid}").st_uid
