@@ -1,6 +1,7 @@
 """The instructor's commands: build reproduces the committed notebooks, verify proves 100 and 0."""
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -98,3 +99,19 @@ def test_verify_fails_when_the_template_gives_points(copy_of_repo):
     done = autograder("verify", "--root", str(copy_of_repo), "--assignment", "hw1")
     assert done.returncode == 1
     assert "FAILED student_template/hw1.ipynb q1" in done.stderr
+
+
+def test_hw1s_template_does_not_answer_question_8_and_the_solutions_explain_it():
+    """The template shows the five snippets but runs none of them and states no outcome; the solutions explain each."""
+    def texts(folder):
+        nb = json.loads((ROOT / folder / "hw1.ipynb").read_text())
+        return [(c["cell_type"], "".join(c["source"])) for c in nb["cells"]]
+
+    template, solution = texts("student_template"), texts("solutions")
+    (shown,) = [src for kind, src in template if kind == "markdown" and src.startswith("## B.5")]
+    snippets = re.findall(r"```python\n(.*?)```", shown, re.DOTALL)
+    assert len(snippets) == 5
+    assert not [s for s in snippets for kind, src in template if kind == "code" and s.strip() in src]
+    explanation = "### What actually happens"
+    assert not [src for _, src in template if explanation in src or "(reason A)" in src or "tensor([6.])" in src]
+    assert [src for kind, src in solution if kind == "markdown" and src.startswith(explanation)]

@@ -1,6 +1,9 @@
 """The grader's standard: the offline data, the reference functions, and the constants fixed from them."""
 
+import re
+
 import torch
+from master_notebook import cells, solution_sources
 from torchvision import datasets, transforms
 
 from autograder.data.mnist import ensure_mnist
@@ -61,6 +64,16 @@ SNIPPETS = {  # the lecture's code, as the notebook shows it
 
 def test_q8_truth_is_what_the_pinned_torch_does():
     assert {k: outcome(s) for k, s in SNIPPETS.items()} == hw1.Q8_TRUTH
+
+
+def test_q8_grades_the_statements_the_notebook_lists_and_its_solution_picks():
+    (question,) = [src for kind, src in cells("hw1") if kind == "markdown" and src.startswith("**Question 8")]
+    assert "".join(re.findall(r"^\* \*\*([A-Z])\*\* ", question, re.M)) == hw1.Q8_LETTERS
+    solution = {}
+    for src in solution_sources("hw1"):
+        if "reasons = {" in src:
+            exec(src, solution)
+    assert solution["reasons"] == hw1.Q8_REASONS and solution["predictions"] == hw1.Q8_TRUTH
 
 
 def autograd_gradients(loss, *params):

@@ -237,11 +237,14 @@ q6 = _pitfall("fix_accumulation", lambda x, n: torch.stack([2 * x] * n), _x_step
                              "(x.grad = None or x.grad.zero_()) before each one")])
 q7 = _pitfall("fix_vector_backward", lambda x: 2 * x, _x, _describe_x)
 
-# What the lecture's five snippets really do under the pinned torch (tests/test_hw1_pytorch_claims.py runs them).
+# What the lecture's five snippets really do under the pinned torch (tests/test_hw1_pytorch_claims.py runs them),
+# and the letter of the notebook's statement that explains each.
 Q8_TRUTH = {"s1": 2.0, "s2": "error", "s3": "none", "s4": 6.0, "s5": "error"}
+Q8_REASONS = {"s1": "A", "s2": "C", "s3": "D", "s4": "E", "s5": "F"}
+Q8_LETTERS = "ABCDEFGH"
 
 
-# What each snippet teaches, for a wrong prediction (the lecture's text is wrong about s1, s2 and s3).
+# What each snippet teaches, for a wrong answer (the lecture's text is wrong about s1, s2 and s3).
 Q8_HINTS = {
     "s1": "The lecture says the in-place y += 1 raises; y = x * 2 saves nothing that y += 1 changes, so see what this torch does.",
     "s2": "z = y.detach() cuts the graph, so w = z * 3 does not require grad: what does w.backward() do then?",
@@ -269,28 +272,42 @@ def _prediction(value):
     return None
 
 
+def _reason(value):
+    """A reason as its upper-case letter, or None when it is not one of the statements' letters."""
+    if isinstance(value, str) and value.strip().upper() in tuple(Q8_LETTERS):
+        return value.strip().upper()
+    return None
+
+
+def _answer_checks(reply, name: str, truth: dict, read, allowed: str, wrong: str, label: str) -> list[Check]:
+    """One check per snippet of the dict ``name``, called "<snippet> <label>" (one for all five when there is no such dict)."""
+    if problem := compare.reply_problem(reply, name):
+        return [Check(name, len(truth), False, problem)]
+    if not isinstance(reply.value, dict):
+        return [Check(name, len(truth), False, f"{name} is a {type(reply.value).__name__}, expected a dict with keys s1 to s5")]
+    checks = []
+    for key, want in truth.items():
+        got = read(reply.value.get(key)) if key in reply.value else None
+        if key not in reply.value:
+            message = f"{name} has no key {key!r}"
+        elif got is None:
+            message = f"{name}[{key!r}] is not {allowed}"
+        else:
+            message = f"{name}[{key!r}] {wrong} {Q8_HINTS[key]}"
+        ok = got == want
+        checks.append(Check(f"{key} {label}", 1, ok, "" if ok else message))
+    return checks
+
+
 def q8(rng: random.Random) -> Plan:
     ask = Asks(rng)
-    i = ask.value("predictions")
+    predictions, reasons = ask.value("predictions"), ask.value("reasons")
 
     def score(r):
-        reply = r[i]
-        if problem := compare.reply_problem(reply, "predictions"):
-            return [Check("predictions", 1, False, problem)]
-        if not isinstance(reply.value, dict):
-            return [Check("predictions", 1, False, f"predictions is a {type(reply.value).__name__}, expected a dict with keys s1 to s5")]
-        checks = []
-        for key, truth in Q8_TRUTH.items():
-            got = _prediction(reply.value.get(key)) if key in reply.value else None
-            if key not in reply.value:
-                message = f"predictions has no key {key!r}"
-            elif got is None:
-                message = f"predictions[{key!r}] is not \"error\", \"none\" or a number"
-            else:
-                message = f"predictions[{key!r}] does not match what the snippet does: run it and look. {Q8_HINTS[key]}"
-            ok = got == truth
-            checks.append(Check(key, 1, ok, "" if ok else message))
-        return checks
+        return [*_answer_checks(r[predictions], "predictions", Q8_TRUTH, _prediction, '"error", "none" or a number',
+                                "does not match what the snippet does: run it and look.", "prediction"),
+                *_answer_checks(r[reasons], "reasons", Q8_REASONS, _reason, f"one of the letters {Q8_LETTERS[0]} to {Q8_LETTERS[-1]}",
+                                "is not the statement that explains what the snippet does.", "reason")]
 
     return Plan(ask.requests, score)
 
