@@ -9,6 +9,7 @@ import sys
 
 from autograder.homeworks import NAMES
 from autograder.sandbox.isolation import LEVELS
+from autograder.sandbox.protocol import Limits
 from autograder.report import safe
 
 GRADER_FAILED = 3  # the exit status when the grader itself failed on a submission (its row says "Grader error")
@@ -38,12 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--assignment", "-a", required=True, choices=NAMES)
     grade.add_argument("-o", "--output", default="graded", help="output folder (default: %(default)s)")
     grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: the CPU count, %(default)s)")
-    grade.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+    grade.add_argument("--timeout", type=float, default=Limits.notebook_seconds, metavar="SECONDS",
                        help="CPU time one notebook's cells may take, all together (default: %(default)g); one cell may take a "
                             "fifth of it. Each limit also stops code that sleeps or blocks for four times as long")
-    grade.add_argument("--call-timeout", type=float, default=20.0, metavar="SECONDS",
+    grade.add_argument("--call-timeout", type=float, default=Limits.call_seconds, metavar="SECONDS",
                        help="CPU time of one graded call (default: %(default)g; training calls get six times as long)")
-    grade.add_argument("--memory", type=int, default=4096, metavar="MIB",
+    grade.add_argument("--memory", type=int, default=Limits.memory_mib, metavar="MIB",
                        help="resident memory one notebook's processes may hold together (default: %(default)s)")
     grade.add_argument("--isolation", choices=[level.replace(" ", "-") for level in LEVELS], default=LEVELS[0],
                        help="the strongest isolation to try (default: %(default)s); the strongest of it and the weaker "
@@ -75,7 +76,6 @@ def _grade(args, argv: list[str]) -> int:
     from autograder.homeworks import load
     from autograder.report import summary
     from autograder.sandbox import isolation
-    from autograder.sandbox.protocol import Limits
 
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
@@ -98,8 +98,7 @@ def _grade(args, argv: list[str]) -> int:
             return 2
         if args.force:
             batch.clear(args.output)
-        limits = Limits(notebook_seconds=args.timeout, cell_seconds=args.timeout / 5, call_seconds=args.call_timeout,
-                        memory_mib=args.memory)
+        limits = Limits.of(args.timeout, args.call_timeout, args.memory)
         homework = load(args.assignment)
         print(f"grading {len(found.submissions)} submission(s) for {homework.name} with {args.jobs} worker(s) "
               f"into {args.output}/", file=sys.stderr)

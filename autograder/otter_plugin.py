@@ -22,12 +22,14 @@ from autograder.grading.grade import failed, grade
 from autograder.homeworks import load
 from autograder.report import safe
 from autograder.sandbox import isolation
+from autograder.sandbox.protocol import Limits
 from autograder.report.feedback import check_line
 from autograder.report.gradescope import output
 
 
 class GradingPlugin(AbstractOtterPlugin):
-    """Configured in ``otter_config.json`` as ``{"autograder.otter_plugin.GradingPlugin": {"assignment": "hw1"}}``."""
+    """Configured in ``otter_config.json`` as ``{"autograder.otter_plugin.GradingPlugin": {"assignment": "hw1",
+    "timeout": 300, ...}}``: ``build`` writes it from the repository's ``otter_config.json`` and the master."""
 
     def before_grading(self, config):
         log = os.path.join(os.path.dirname(self.submission_path), ".OTTER_LOG")
@@ -37,7 +39,8 @@ class GradingPlugin(AbstractOtterPlugin):
         if not config.otter_run and os.geteuid() == 0:  # Gradescope's or otter grade's container, as root
             isolation.prepare_container(os.path.dirname(os.path.dirname(os.path.abspath(self.submission_path))))
         try:
-            self.result = grade(self.submission_path, homework)
+            limits = Limits.of(**{key: value for key, value in self.plugin_config.items() if key in Limits.OPTIONS})
+            self.result = grade(self.submission_path, homework, limits)
         except Exception as e:  # otter would write no results.json at all: Gradescope's "autograder failed"
             self.result = failed(os.path.basename(self.submission_path), homework, e)
 

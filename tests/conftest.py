@@ -55,6 +55,7 @@ def autograder(*args, cwd=ROOT):
 @pytest.fixture(scope="session")
 def autograder_zip(tmp_path_factory):
     """``autograder_zip(name)``: the assignment's zip, built from its master the way ``build`` builds it."""
+    from autograder.build import settings
     from autograder.build.commands import assemble
     from autograder.build.package import repack
 
@@ -63,7 +64,8 @@ def autograder_zip(tmp_path_factory):
     def make(name):
         if name not in built:
             folder = tmp_path_factory.mktemp(f"zip-{name}")
-            repack(assemble(name, str(folder / "assign"))["zip"], str(folder / f"{name}-autograder.zip"))
+            repack(assemble(name, str(folder / "assign"))["zip"], str(folder / f"{name}-autograder.zip"), name,
+                   settings.shared(str(ROOT)))
             built[name] = folder / f"{name}-autograder.zip"
         return built[name]
 

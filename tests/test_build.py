@@ -19,6 +19,7 @@ def copy_of_repo(tmp_path_factory):
     root = tmp_path_factory.mktemp("repo")
     for folder in ("assignments", "student_template", "solutions"):
         shutil.copytree(ROOT / folder, root / folder)
+    shutil.copy(ROOT / "otter_config.json", root)
     return root
 
 
@@ -70,12 +71,65 @@ def test_the_zip_carries_the_plugin_and_the_package(autograder_zip, assignment):
         config = json.loads(z.read("otter_config.json"))
         environment = z.read("environment.yml").decode()
         setup = z.read("setup.sh").decode()
-    assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {"assignment": assignment}}]
+    shared = json.loads((ROOT / "otter_config.json").read_text())
+    (options,) = [entry["autograder.otter_plugin.GradingPlugin"] for entry in shared["plugins"]]
+    assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {**options, "assignment": assignment}}]
+    assert {key: config[key] for key in shared if key != "plugins"} == {key: v for key, v in shared.items() if key != "plugins"}
+    assert "assignment_name" not in config  # otter grades a notebook whose metadata lost the name; the plugin judges it
     wheel = next(n for n in names if n.endswith(".whl"))
     assert f"/autograder/source/{wheel}" in environment and "torch==2.14.1" in environment
     assert "hypothesis" not in environment and "pytest" not in environment
     assert setup.index("apt-get update") < setup.index("apt-get install -y bubblewrap")
     assert {f"tests/{q.name}.py" for q in load(assignment).questions} <= set(names)
+
+
+@pytest.mark.parametrize("change, message", [
+    ("  show_hidden: false\n", "assignments/hw1/hw1.ipynb: generate.show_hidden is False, otter_config.json says True"),
+    ("        timeout: 100\n", "assignments/hw1/hw1.ipynb: the plugin's timeout is 100, otter_config.json says 300"),
+])
+def test_build_refuses_a_master_that_contradicts_the_shared_settings(tmp_path, change, message):
+    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
+    shutil.copy(ROOT / "otter_config.json", tmp_path)
+    master = tmp_path / "assignments" / "hw1" / "hw1.ipynb"
+    nb = json.loads(master.read_text())
+    config = "".join(nb["cells"][0]["source"])
+    anchor = "  plugins:\n" if "show_hidden" in change else "        assignment: hw1\n"
+    nb["cells"][0]["source"] = config.replace(anchor, anchor + change if "timeout" in change else change + anchor)
+    master.write_text(json.dumps(nb))
+    for check in ([], ["--check"]):
+        done = autograder("build", *check, "--root", str(tmp_path))
+        assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_build_refuses_shared_settings_without_the_plugin_or_with_an_unknown_option(tmp_path):
+    shutil.copytree(ROOT / "assignments", tmp_path / "assignments")
+    for plugins, message in (([], "its plugins do not name autograder.otter_plugin.GradingPlugin"),
+                             ([{"autograder.otter_plugin.GradingPlugin": {"time_out": 9}}], "the plugin has no options ['time_out']")):
+        (tmp_path / "otter_config.json").write_text(json.dumps({"plugins": plugins}))
+        done = autograder("build", "--check", "--root", str(tmp_path))
+        assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_the_plugin_grades_with_the_limits_of_the_shared_settings(tmp_path):
+    """A zip whose shared settings give graded calls 1 s: a function that computes for 3 s of CPU times out there
+    (and would have finished under the default 20 s)."""
+    from autograder.build import settings
+    from autograder.build.commands import assemble
+    from autograder.build.package import repack
+    from conftest import otter_run
+
+    shared = settings.shared(str(ROOT))
+    shared["plugins"] = [{settings.PLUGIN: {**settings.plugin_options(shared), "call_timeout": 1}}]
+    zip_path = tmp_path / "hw1-autograder.zip"
+    repack(assemble("hw1", str(tmp_path / "assign"))["zip"], str(zip_path), "hw1", shared)
+    notebook = tmp_path / "slow.ipynb"
+    busy = "import time\ndef f(x):\n    start = time.process_time()\n    while time.process_time() - start < 3:\n        pass\n    return x**3 - 3 * x"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                                               "source": busy}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (out := tmp_path / "out").mkdir()
+    results = otter_run(zip_path, notebook, out)
+    (q1,) = [t for t in results["tests"] if t["name"] == "q1"]
+    assert "timed out after 1 s of CPU time" in q1["output"], q1["output"]
 
 
 def test_verify_proves_solution_100_and_template_0():

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 
+from autograder.build import settings
 from autograder.build.bundle import write_bundle
 from autograder.build.notebooks import normalized
 from autograder.build.package import ROOT, repack
@@ -40,6 +41,19 @@ def assemble(name: str, folder: str, root: str = ROOT) -> dict[str, str]:
 
 
 def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
+    try:
+        shared = settings.shared(root)
+        disagreeing = {name: settings.disagreements(outputs(name, root)["master"], shared) for name in names}
+    except settings.SettingsError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if any(disagreeing.values()):
+        for name, problems in disagreeing.items():
+            for problem in problems:
+                print(f"error: {os.path.relpath(outputs(name, root)['master'], root)}: {problem}", file=sys.stderr)
+        print(f"settings every homework shares belong in {settings.FILE} only: remove them from the master's generate block",
+              file=sys.stderr)
+        return 1
     stale = []
     began = time.monotonic()
     for name in names:
@@ -61,7 +75,7 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
             if not check:
                 print(f"{name}: packing {os.path.relpath(paths['zip'], root)} (otter's zip plus this package's wheel)",
                       file=sys.stderr)
-                repack(made["zip"], paths["zip"])
+                repack(made["zip"], paths["zip"], name, shared)
                 print(f"{name}: wrote {os.path.relpath(paths['zip'], root)}", file=sys.stderr)
                 write_bundle(name, made["student"], paths["bundle"])
                 print(f"{name}: wrote {os.path.relpath(paths['bundle'], root)} (the student notebook and the MNIST subset, "

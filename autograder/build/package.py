@@ -2,8 +2,9 @@
 
 Otter's zip runs ``setup.sh``, which builds a conda environment from ``environment.yml``. We add
 the wheel of this package and the repository's pinned requirements to that environment, so the
-plugin named in ``otter_config.json`` can be imported there. Entries are written in a fixed order
-with fixed timestamps, so the same sources give the same zip.
+plugin named in ``otter_config.json`` can be imported there, and write into that file the settings
+the homeworks share (:mod:`.settings`). Entries are written in a fixed order with fixed timestamps,
+so the same sources give the same zip.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+
+from autograder.build import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -48,16 +51,9 @@ def with_bubblewrap(setup_sh: bytes) -> bytes:
     return setup_sh.replace(APT_UPDATE, APT_UPDATE + BUBBLEWRAP, 1)
 
 
-def without_name_check(otter_config: bytes) -> bytes:
-    """otter refuses a notebook whose metadata does not name the assignment (cells copied into a new notebook);
-    without ``assignment_name`` it lets the plugin grade it, and the plugin tells another homework's notebook apart."""
-    config = json.loads(otter_config)
-    config.pop("assignment_name", None)
-    return (json.dumps(config, indent=4, sort_keys=True) + "\n").encode()
-
-
-def repack(otter_zip: str, destination: str) -> None:
-    """Write ``destination``: otter's zip with the wheel added, environment.yml extended, bubblewrap installed."""
+def repack(otter_zip: str, destination: str, assignment: str, shared: dict) -> None:
+    """Write ``destination``: otter's zip with the wheel added, environment.yml extended, bubblewrap installed, and
+    the ``shared`` settings (:func:`.settings.shared`) in its ``otter_config.json``."""
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(tmp)
         wheel_name = os.path.basename(wheel)
@@ -69,7 +65,8 @@ def repack(otter_zip: str, destination: str) -> None:
         setup_info, setup_sh = entries["setup.sh"]
         entries["setup.sh"] = (setup_info, with_bubblewrap(setup_sh))
         config_info, config = entries["otter_config.json"]
-        entries["otter_config.json"] = (config_info, without_name_check(config))
+        config = settings.merged(json.loads(config), shared, assignment)
+        entries["otter_config.json"] = (config_info, (json.dumps(config, indent=4, sort_keys=True) + "\n").encode())
         with open(wheel, "rb") as f:
             entries[wheel_name] = (None, f.read())
         write_zip(destination, {name: (info.external_attr if info else FILE_MODE, data) for name, (info, data) in entries.items()})

@@ -45,6 +45,14 @@ class Limits:
     disk_mib: int = 1024  # the job folder
     disk_entries: int = 20_000
 
+    # The options that set limits: ``grade``'s --timeout, --call-timeout and --memory, the otter plugin's options.
+    OPTIONS = ("timeout", "call_timeout", "memory")
+
+    @classmethod
+    def of(cls, timeout: float = notebook_seconds, call_timeout: float = call_seconds, memory: int = memory_mib) -> "Limits":
+        """The limits that :attr:`OPTIONS` set: the cells share ``timeout``, one cell gets a fifth of it."""
+        return cls(notebook_seconds=timeout, cell_seconds=timeout / 5, call_seconds=call_timeout, memory_mib=memory)
+
 
 @dataclass
 class Request:
