@@ -205,8 +205,8 @@ class _Outcome:
             if self.clock == "cpu":
                 return f"timed out after {self.limit:g} s of CPU time"
             if self.clock == "waiting":
-                return f"timed out after {self.limit:.0f} s of waiting (sleeping or blocked, not computing)"
-            return f"timed out after {self.limit:.0f} s of wall-clock time, too little of it computing"
+                return f"timed out after {round(self.limit, 1):g} s of waiting (sleeping or blocked, not computing)"
+            return f"timed out after {round(self.limit, 1):g} s of wall-clock time, too little of it computing"
         if self.kind == "memory":
             return f"went over the memory limit of {self.limit:g} MiB and was stopped"
         if self.kind == "processes":
