@@ -29,7 +29,7 @@ def shared(root: str) -> dict:
             config = json.load(f)
     except (OSError, ValueError) as e:
         raise SettingsError(f"{FILE}: cannot be read ({e})") from e
-    if not any(isinstance(entry, dict) and PLUGIN in entry for entry in config.get("plugins", [])):
+    if _plugin_entry(config) is None:
         raise SettingsError(f"{FILE}: its plugins do not name {PLUGIN}, which grades every submission")
     if unknown := sorted(set(plugin_options(config)) - set(Limits.OPTIONS)):
         raise SettingsError(f"{FILE}: the plugin has no options {unknown}; it has {list(Limits.OPTIONS)} "
@@ -39,23 +39,23 @@ def shared(root: str) -> dict:
 
 def plugin_options(config: dict) -> dict:
     """The options ``config`` gives our plugin (empty when it does not name it)."""
+    return _plugin_entry(config) or {}
+
+
+def _plugin_entry(config: dict) -> dict | None:
     for entry in config.get("plugins", []):
         if isinstance(entry, dict) and PLUGIN in entry:
             return entry[PLUGIN] or {}
-    return {}
+    return None
 
 
 def disagreements(master: str, config: dict) -> list[str]:
     """Where the ``generate`` block of the master notebook at ``master`` contradicts the shared ``config``."""
-    generate = _generate_block(master)
-    found = []
-    for key, value in generate.items():
-        if key == "plugins":
-            for option, mine in plugin_options(generate).items():
-                if option in plugin_options(config) and plugin_options(config)[option] != mine:
-                    found.append(f"the plugin's {option} is {mine!r}, {FILE} says {plugin_options(config)[option]!r}")
-        elif key in config and config[key] != value:
-            found.append(f"generate.{key} is {value!r}, {FILE} says {config[key]!r}")
+    generate, options = _generate_block(master), plugin_options(config)
+    found = [f"the plugin's {option} is {mine!r}, {FILE} says {options[option]!r}"
+             for option, mine in plugin_options(generate).items() if option in options and options[option] != mine]
+    found += [f"generate.{key} is {value!r}, {FILE} says {config[key]!r}"
+              for key, value in generate.items() if key != "plugins" and key in config and config[key] != value]
     return found
 
 
