@@ -11,6 +11,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 GUARDS = Path(__file__).resolve().parent / "guards"
 
+# The suite runs one worker per core: a worker's torch, and the notebooks and kernels it starts, compute with one
+# thread, so that idle threads do not spin on a core the other worker is using.
+os.environ["OMP_NUM_THREADS"] = "1"
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def same_random_state_for_every_test():

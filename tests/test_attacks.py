@@ -177,7 +177,7 @@ def _submission(assignment: str, name: str, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("assignment, name", [(a, n) for a, n in CASES if CORPORA[a].expected[n].get("otter_run")])
 def test_otter_run_with_the_zip_gives_the_same_scores(autograder_zip, tmp_path, assignment, name):
-    """Rows 1, 2, 4, 5, 10: forged results, .OTTER_LOG, in-kernel monkeypatching and top-level loops under otter."""
+    """Rows 1, 4, 5, 10: forged results, .OTTER_LOG, in-kernel monkeypatching and top-level loops under otter."""
     PICKLE_RAN.unlink(missing_ok=True)
     out = tmp_path / "out"
     out.mkdir()

@@ -67,7 +67,7 @@ def test_results_json_and_feedback_for_every_student(graded, assignment):
 def test_grading_again_gives_identical_scores(graded, tmp_path):
     _, _, rows = graded("hw1")
     corpus = CORPORA["hw1"]
-    again = [n for n, w in corpus.expected.items() if w["status"] == "Completed"][:3]
+    again = ["correct-terse-functional.ipynb", "wrong-q3-log-of-sigmoid.ipynb"]
     done = autograder("grade", "--assignment", "hw1", *(corpus.folder / n for n in again), "-o", tmp_path, "-j", "1", *corpus.limits)
     assert done.returncode == 0, done.stderr
     for row in read_sheet(tmp_path / "final_grades.csv")[1:]:

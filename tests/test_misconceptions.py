@@ -1,4 +1,4 @@
-"""The misconception corpus: the solution with exactly one usual mistake each, graded as a TA grades
+"""The misconception corpus: submissions with one usual mistake each (most are the solution with that one change), graded as a TA grades
 them. Each gets exactly its expected score per question, and its feedback names the mistake."""
 
 import pytest

@@ -4,7 +4,7 @@ artefacts (a Drive set-up cell, %cd into Drive, GPU metadata, saved outputs, an 
 chosen by torch.cuda.is_available()).
 
 Each notebook is made here from the committed solution, so that the corpus follows the homework; a change
-to the solution that a feature can no longer be added to fails loudly. Four also go through ``otter run``.
+to the solution that a feature can no longer be added to fails loudly. Two also go through ``otter run``.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def choose_device(nb):
 
 NOTEBOOKS = {  # name: (assignment, what it carries, how it is made from the solution, also through otter run)
     "help-after-q1": ("hw1", "IPython help (torch.autograd.grad?) at the end of the q1 cell",
-                      append("def df_autograd", "\n\ntorch.autograd.grad?"), True),
+                      append("def df_autograd", "\n\ntorch.autograd.grad?"), False),
     "display-before-q2": ("hw1", "display(...) before the q2 definitions",
                           prepend("def least_squares_loss", "from IPython.display import display\ndisplay({'next': 'least squares'})\n\n"), False),
     "line-magic-call-before-the-imports": ("hw1", "get_ipython().run_line_magic(...) before the imports",
@@ -120,7 +120,7 @@ NOTEBOOKS = {  # name: (assignment, what it carries, how it is made from the sol
     "old-nbformat-minor": ("hw1", "nbformat 4.2: no cell ids", old_nbformat, False),
     "cd-into-the-data-and-back": ("hw1", "%cd into the data folder and back", insert_before("def load_mnist_odd_even", "%cd data\n%ls\n%cd .."), False),
     "cell-magic-capture": ("hw2", "%%capture on a demo cell", prepend("x_reg = 4 * torch.rand", "%%capture captured\n"), False),
-    "cell-magic-time": ("hw2", "%%time on the training cell", prepend("neural_net = SimpleNN()", "%%time\n"), True),
+    "cell-magic-time": ("hw2", "%%time on the training cell", prepend("neural_net = SimpleNN()", "%%time\n"), False),
     "writefile-and-run": ("hw2", "%%writefile of a helper and %run of it", insert_before("class SimpleNN", "%%writefile helpers.py\nHIDDEN = 32\n",
                                                                                          "%run helpers.py\nprint(HIDDEN)"), False),
     "pip-install-without-network": ("hw2", "!pip install and %pip install, which fail at once without a network",

@@ -90,8 +90,11 @@ def _value(key: str, v: float) -> str:
 
 def draw(checks: list[Check], path: str) -> None:
     """One row per check, loss on the left and accuracy on the right: the student's lines solid, the reference's dashed."""
-    figure = Figure(figsize=(8, 3 * len(checks)), dpi=80, layout="constrained")
-    axes = figure.subplots(len(checks), len(PANELS), squeeze=False)
+    rows = len(checks)
+    figure = Figure(figsize=(8, 3 * rows), dpi=80)
+    # fixed margins: a layout engine would cost more than the drawing itself, for each student
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.25 / rows, top=1 - 0.2 / rows, wspace=0.25, hspace=0.45)
+    axes = figure.subplots(rows, len(PANELS), squeeze=False)
     for row, c in zip(axes, checks):
         for ax, (quantity, keys) in zip(row, PANELS):
             for key in keys:

@@ -62,21 +62,54 @@ def _all() -> dict[int, Process]:
     return {int(name): p for name in os.listdir("/proc") if name.isdigit() and (p := process(name)) is not None}
 
 
-def job_processes(root: int, uid: int | None) -> dict[int, Process]:
-    """Every process of the job, by pid."""
-    everything = _all()
+# Where the kernel lists each thread's children, a job's processes are found without reading every process's stat.
+CHILDREN_LISTED = os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+
+
+def _listed_children(pid: int) -> list[int]:
+    """The children of every thread of ``pid``, from /proc/<pid>/task/<tid>/children."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                found += map(int, f.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every process's children, from every process's parent (it reads the stat of every process on the machine)."""
     children: dict[int, list[int]] = {}
-    for pid, p in everything.items():
+    for pid, p in _all().items():
         children.setdefault(p.parent, []).append(pid)
+    return children
+
+
+def _tree(root: int, children_of) -> set[int]:
     found, todo = set(), [root]
     while todo:
         pid = todo.pop()
-        if pid in everything and pid not in found:
+        if pid not in found:
             found.add(pid)
-            todo += children.get(pid, [])
+            todo += children_of(pid)
+    return found
+
+
+def job_processes(root: int, uid: int | None) -> dict[int, Process]:
+    """Every process of the job, by pid."""
+    if CHILDREN_LISTED:
+        pids = _tree(root, _listed_children)
+    else:
+        children = _children_by_parent()
+        pids = _tree(root, lambda pid: children.get(pid, []))
     if uid is not None:
-        found |= {pid for pid in everything if _owner(str(pid)) == uid}
-    return {pid: everything[pid] for pid in found}
+        pids |= {int(name) for name in os.listdir("/proc") if name.isdigit() and _owner(name) == uid}
+    return {pid: p for pid in pids if (p := process(pid)) is not None}
 
 
 def resident_bytes(pids) -> int:
