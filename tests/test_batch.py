@@ -71,12 +71,12 @@ def test_summary_figures():
                                     [Check("c", q.points, False)]) for q in homework.questions]
         return SubmissionResult(name, "hw1", questions)
 
-    results = [result("x", {"q1", "q10"}), result("y", {"q1"}), result("z", {})]  # totals 34, 10, 0
+    results = [result("x", {"q1", "q10"}), result("y", {"q1"}), result("z", {})]  # totals 30, 10, 0
     figures = summary.figures(homework, results)
-    assert (figures["mean"], figures["median"], figures["min"], figures["max"]) == (14.6667, 10, 0, 34)
+    assert (figures["mean"], figures["median"], figures["min"], figures["max"]) == (13.3333, 10, 0, 30)
     assert figures["questions"]["q1"] == {"points": 10, "mean": 6.6667, "percent": 66.7}
-    assert figures["questions"]["q10"] == {"points": 24, "mean": 8.0, "percent": 33.3}
-    assert "q10:      8 / 24   ( 33.3%)" in summary.text(figures)
+    assert figures["questions"]["q10"] == {"points": 20, "mean": 6.6667, "percent": 33.3}
+    assert "q10:   6.67 / 20   ( 33.3%)" in summary.text(figures)
 
 
 def children_of(pid: int) -> list[int]:

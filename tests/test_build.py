@@ -169,3 +169,21 @@ def test_hw1s_template_does_not_answer_question_8_and_the_solutions_explain_it()
     explanation = "### What actually happens"
     assert not [src for _, src in template if explanation in src or "(reason A)" in src or "tensor([6.])" in src]
     assert [src for kind, src in solution if kind == "markdown" and src.startswith(explanation)]
+
+
+# The final formulas that the manual gradients implement: the templates leave them to the student's derivation.
+DERIVED = {
+    "hw1": [r"\sigma(z_i) - y_i", r"\sigma(z) - y", "sigmoid(z) - y", r"X^\top\big(\sigma", r"\mathrm{mean}(\sigma(z) - y)"],
+    "hw2": [r"\tfrac{2}{n}(p - y)", r"\frac{2}{n}\,(p_i - y_i)", r"G_Z^\top X", r"H^\top \delta", r"1 - H \odot H", r"1 - \tanh(x)^2",
+            "1 - out**2", r"\sigma(z) - y", r"\operatorname{diag}(s) - s s^\top", "s * (v - "],
+}
+
+
+@pytest.mark.parametrize("assignment", NAMES)
+def test_the_templates_ask_for_derivations_and_do_not_print_their_results(assignment):
+    nb = json.loads((ROOT / "student_template" / f"{assignment}.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"]][1:]  # the setup cell carries the packed checks
+    for formula in DERIVED[assignment]:
+        assert not [c for c in cells if formula in c], formula
+    derivations = [c for c in cells if c.startswith("**Your derivation.**")]
+    assert len(derivations) == {"hw1": 1, "hw2": 3}[assignment]

@@ -79,3 +79,18 @@ def test_an_answer_that_is_not_json_is_refused_not_raised(tmp_path, content):
     (tmp_path / "answer.json").write_bytes(content)
     with pytest.raises(codec.DecodeError):
         codec.read(str(tmp_path / "answer.json"), str(tmp_path / "answer.safetensors"))
+
+
+def test_a_grader_function_reaches_the_child_and_a_function_from_the_child_is_refused(tmp_path):
+    """The grader's functions go to the child as source, which the child builds; the grader never builds one from
+    what the child wrote (it would run the child's code in the grading process)."""
+    from autograder.homeworks.hw1 import reference
+    from autograder.sandbox import probes
+
+    tensors: dict = {}
+    doc = codec.encode({"f": codec.GraderFunction.of(reference.polynomial, [1.0, 0.0, 2.0])}, tensors)
+    built = codec.decode(json.loads(json.dumps(doc)), tensors, {}, 0, probes.build_function)
+    assert torch.equal(built["f"](torch.tensor([1.0, 2.0])), torch.tensor([3.0, 9.0]))
+    (tmp_path / "a.json").write_text(json.dumps({"function": {"source": "import os\ndef f(): pass\nos.system('touch x')", "name": "f", "args": {"tuple": []}}}))
+    with pytest.raises(codec.DecodeError):
+        codec.read(str(tmp_path / "a.json"), str(tmp_path / "a.safetensors"))

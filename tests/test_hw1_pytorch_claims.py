@@ -552,3 +552,49 @@ def test_manual_and_autograd_training_paths_agree(solution):
         assert max(abs(p - q) for p, q in zip(m_m[key], m_a[key])) < 1e-6
     assert m_m["train_loss"][0] < math.log(2)
     assert not w_a.requires_grad and not b_a.requires_grad
+
+
+def test_step_size_limit_of_least_squares(solution):
+    """C.3: the gradient is H w - X^T y / n with H = X^T X / n; "w_{k+1} - w* = (I - alpha H)(w_k - w*)"; the error
+    shrinks below 2/L and "grows by the factor |1 - alpha L|" above it; "torch.linalg.eigvalsh returns the eigenvalues
+    of a symmetric matrix, in ascending order"."""
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(40, 3, generator=g, dtype=torch.float64), torch.randn(40, generator=g, dtype=torch.float64)
+    H = X.T @ X / 40
+    w = torch.randn(3, generator=g, dtype=torch.float64)
+    assert torch.allclose(solution["least_squares_grad"](X, y, w), H @ w - X.T @ y / 40)
+    eigenvalues = torch.linalg.eigvalsh(H)
+    assert torch.equal(eigenvalues, eigenvalues.sort().values)
+    L = eigenvalues[-1]
+    w_star = torch.linalg.solve(H, X.T @ y / 40)
+    for alpha in (0.9 * 2 / L, 1.1 * 2 / L):
+        w_k = torch.zeros(3, dtype=torch.float64)
+        w_next = w_k - alpha * solution["least_squares_grad"](X, y, w_k)
+        assert torch.allclose(w_next - w_star, (torch.eye(3, dtype=torch.float64) - alpha * H) @ (w_k - w_star))
+    top = torch.linalg.eigh(H).eigenvectors[:, -1]
+    error = 1e-3 * top
+    assert torch.allclose((torch.eye(3, dtype=torch.float64) - 1.1 * 2 / L * H) @ error, (1 - 1.1 * 2 / L * L) * error)
+    assert abs(1 - 1.1 * 2 / L * L) > 1 > abs(1 - 0.9 * 2 / L * L)
+
+
+def test_step_sizes_of_the_lecture_and_the_figure(solution):
+    """C.3: for the lecture's X = torch.randn(100, 2) "L is close to 1, the limit 2/L is close to 2, and alpha = 0.1 is far
+    below it"; "L grows with the square of the data's scale"; the figure: scaled by 3 "multiplies L by 9 and brings the limit
+    down to about 0.19, so that even the lecture's alpha = 0.1 is half of it"; below 2/L the loss goes down, above it it grows;
+    the solution's step_size_limit and gradient_descent_losses are what q12 asks for."""
+    for seed in range(10):
+        X = torch.randn(100, 2, generator=torch.Generator().manual_seed(seed))
+        limit = solution["step_size_limit"](X).item()
+        assert 1.5 < limit < 2.2 and 0.1 < limit / 10
+        assert math.isclose(solution["step_size_limit"](3 * X).item(), limit / 9, rel_tol=1e-5)
+    g = torch.Generator().manual_seed(0)
+    X_gd = 3 * torch.randn(100, 2, generator=g)
+    y_gd = X_gd @ torch.tensor([1.0, -0.5]) + 0.1 * torch.randn(100, generator=g)
+    limit = solution["step_size_limit"](X_gd).item()
+    assert round(limit, 2) == 0.19 and 0.45 < 0.1 / limit < 0.55
+    minimum = solution["least_squares_loss"](X_gd, y_gd, torch.linalg.lstsq(X_gd, y_gd.unsqueeze(1)).solution.squeeze(1)).item()
+    for fraction in (0.5, 0.9, 0.99):
+        losses = solution["gradient_descent_losses"](X_gd, y_gd, fraction * limit, 60)
+        assert losses.shape == (61,) and losses[-1] < losses[0] and abs(losses[-1].item() - minimum) < 0.01 + 0.5 * (fraction > 0.95)
+    exploding = solution["gradient_descent_losses"](X_gd, y_gd, 1.05 * limit, 60)
+    assert exploding[-1] > exploding[0] and bool((exploding[1:] > 0).all())

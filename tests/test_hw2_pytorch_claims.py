@@ -113,16 +113,17 @@ def test_lecture_nonlinear_model_is_this_network(solution):
 
 
 def test_tanh_derivative_is_one_minus_tanh_squared():
-    """A.2 step 3: "tanh'(z) = 1 - tanh(z)^2"."""
+    """A.2 step 3: tanh' can be written "in terms of tanh itself" (1 - tanh(z)^2, what the solution uses)."""
     z = torch.linspace(-4, 4, 33, dtype=torch.float64, requires_grad=True)
     torch.tanh(z).sum().backward()
     assert torch.allclose(z.grad, 1 - torch.tanh(z.detach()) ** 2)
 
 
 def test_backprop_formulas_of_a2_match_autograd(solution):
-    """A.2: delta = 2(p - y)/n, grad w2 = H.T delta, grad b2 = sum(delta) of shape (1,), G_H = outer(delta, w2)
-    (= delta[:, None] * w2), G_Z = G_H * (1 - H**2), grad W1 = G_Z.T @ X of shape (h, d), grad b1 = column sums;
-    "X.T G_Z would be (d, h), the transpose"; the figure's "largest |manual - autograd|" is rounding only."""
+    """A.2's derivation, as the solutions carry it out: delta = 2(p - y)/n, grad w2 = H.T delta, grad b2 = sum(delta) of
+    shape (1,), G_H = outer(delta, w2) (= delta[:, None] * w2), G_Z = G_H * (1 - H**2), grad W1 = G_Z.T @ X of shape
+    (h, d), grad b1 = column sums; the transpose X.T G_Z has shape (d, h); the figure's "largest |manual - autograd|"
+    is rounding only."""
     g = torch.Generator().manual_seed(0)
     X, y = torch.randn(11, 4, generator=g, dtype=torch.float64), torch.randn(11, generator=g, dtype=torch.float64)
     P = _params(g, 6, 4)
@@ -341,12 +342,13 @@ def test_gradcheck_numerical_jacobian_is_a_central_difference_and_tolerance_is_r
 def test_gradcheck_success_failure_and_messages(solution):
     """gradcheck: "returns True. Otherwise it raises a GradcheckError (a kind of RuntimeError) that starts with
     'Jacobian mismatch for output 0 with respect to input 0' and prints both matrices; with raise_exception=False it
-    returns False"; the notebook's TanhWrongBackward (1 - out instead of 1 - out**2) fails it."""
+    returns False"; the notebook's CubeWrongBackward (2 * x**2 where the derivative is 3 * x**2) fails it."""
     ns = {"torch": torch}
     cell = _code_cell("import warnings\n\ntry:\n    g = torch.Generator()")
-    exec("class TanhWrongBackward" + cell.split("class TanhWrongBackward", 1)[1].split("\n\n\ntry:")[0], ns)
-    wrong = ns["TanhWrongBackward"]
+    exec("class CubeWrongBackward" + cell.split("class CubeWrongBackward", 1)[1].split("\n\n\ntry:")[0], ns)
+    wrong = ns["CubeWrongBackward"]
     x = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    assert torch.allclose(wrong.apply(x), x**3)
     assert torch.autograd.gradcheck(solution["Tanh"].apply, (x,)) is True
     assert issubclass(GradcheckError, RuntimeError)
     with pytest.raises(GradcheckError) as info:
@@ -997,3 +999,37 @@ def test_accuracies_stated_for_the_grader_subset(solution):
         logits = net(X_val)
     assert not bool((logits[:, 0] == logits[:, 1]).any())
     assert torch.equal(logits.argmax(dim=1), (torch.softmax(logits, dim=1)[:, 1] >= 0.5).long())
+
+
+# Part D ------------------------------------------------------------------------------------------
+
+def test_backward_with_a_vector_computes_v_transpose_j_and_jacobian_rows_come_from_one_hots():
+    """D.1: "y.backward(v) ... computes v^T J"; "Row i of J is e_i^T J, the backward with the one-hot vector e_i"; for a
+    general function v^T J and J v differ, "and only v^T J is the gradient"."""
+    A = torch.tensor([[1.0, 2.0, 0.0], [0.5, -1.0, 3.0]], dtype=torch.float64)
+    x = torch.tensor([0.2, -0.4, 1.0], dtype=torch.float64, requires_grad=True)
+    v = torch.tensor([1.5, -2.0], dtype=torch.float64)
+    (A @ x).backward(v)
+    assert torch.allclose(x.grad, v @ A)
+    rows = [torch.autograd.grad(A @ x, x, e)[0] for e in torch.eye(2, dtype=torch.float64)]
+    assert torch.equal(torch.stack(rows), A)
+    square = torch.tensor([[1.0, 2.0], [0.0, 3.0]], dtype=torch.float64)
+    u = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    assert not torch.allclose(u @ square, square @ u)
+
+
+def test_softmax_shift_invariance_overflow_and_symmetric_jacobian(solution):
+    """D.1: softmax "does not change when the same constant is subtracted from every x_i"; "torch.exp(500.0) alone is inf
+    in float32"; "the Jacobian of softmax is symmetric, so for softmax v^T J and J v agree"; the solution's softmax and
+    softmax_vjp match torch's, at large entries too; the demo cell's two Jacobians agree."""
+    x = torch.tensor([0.3, 2.0, -1.0, 0.5], dtype=torch.float64)
+    assert torch.allclose(torch.softmax(x, dim=0), torch.softmax(x - 7.5, dim=0))
+    assert torch.exp(torch.tensor(500.0)).item() == float("inf")
+    J = torch.autograd.functional.jacobian(lambda t: torch.softmax(t, dim=0), x)
+    assert torch.allclose(J, J.T)
+    v = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    assert torch.allclose(v @ J, J @ v)
+    assert torch.allclose(solution["softmax"](x), torch.softmax(x, dim=0))
+    assert torch.allclose(solution["softmax"](torch.tensor([500.0, 501.0])), torch.softmax(torch.tensor([0.0, 1.0]), dim=0))
+    assert torch.allclose(solution["softmax_vjp"](x, v), v @ J)
+    assert torch.allclose(solution["jacobian_from_vjps"](solution["softmax"], x), J)

@@ -7,6 +7,7 @@ as the child's are, then scored by the question's plan, as grading does.
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -40,21 +41,21 @@ def _copy(value):
 
 
 def answer(request, namespace: dict, folder) -> Reply:
-    """What the child would reply to ``request`` with the notebook names ``namespace``, through the codec."""
+    """What the child would reply to ``request`` with the notebook names ``namespace``: the request goes through the
+    codec and the child's own :func:`probes.answer`, the reply back through the codec."""
     torch.manual_seed(request.seed)
-    substitutes = {name: probes.SUBSTITUTES[spec[0]](*spec[1:]) for name, spec in request.options.get("substitute", {}).items()}
-    saved = {name: namespace[name] for name in substitutes}
-    namespace.update(substitutes)  # as the child does, for this call only
-    targets = [namespace[name] for name in request.target.split(",")]
+    doc, tensors = request.document()
+    saved = dict(namespace)
     try:
-        with torch.inference_mode(request.options.get("inference", False)):
-            reply = probes.PROBES[request.probe](*targets, *_copy(request.args), **_copy(request.kwargs))
-    except Exception as e:  # a crash of a correct implementation is a failure of this test, reported by score
-        return Reply("error", error=f"{type(e).__name__}: {e}")
-    finally:
+        reply = probes.answer(namespace, json.loads(json.dumps(doc)), tensors)
+    finally:  # the child answers in a fork: what a call substituted is gone after it
+        namespace.clear()
         namespace.update(saved)
+    if "error" in reply:  # a crash of a correct implementation is a failure of this test, reported by score
+        return Reply("missing" if reply.get("missing") else "error", error=reply["error"])
     codec.write(reply, str(folder / "reply.json"), str(folder / "reply.safetensors"))
     doc, infos = codec.read(str(folder / "reply.json"), str(folder / "reply.safetensors"))
+    (folder / "reply.safetensors").unlink(missing_ok=True)
     return Reply("ok", value=doc.get("value"), observed=doc.get("observed") or {}, infos=infos)
 
 
@@ -396,3 +397,76 @@ def test_hw2_q8(tmp_path_factory, style, seed):
 @given(seed=SEEDS)
 def test_hw2_q6(tmp_path_factory, update, seed):
     assert lost_points(hw2.q6, seed, {"fix_update": update}, tmp_path_factory.mktemp("q")) == []
+
+
+# hw1 q12 ----------------------------------------------------------------------------------------
+
+def limit_from_singular_values(X):
+    return 2 * X.shape[0] / torch.linalg.svdvals(X)[0] ** 2
+
+
+def losses_preallocated(X, y, alpha, n_steps):
+    w = X.new_zeros(X.shape[1])
+    losses = X.new_empty(n_steps + 1)
+    for step in range(n_steps + 1):
+        residual = X @ w - y
+        losses[step] = 0.5 * (residual @ residual) / X.shape[0]
+        w = w - alpha * (X.T @ residual) / X.shape[0]
+    return losses
+
+
+HW1_Q12 = {
+    "eigvalsh": {"step_size_limit": lambda X: 2 / torch.linalg.eigvalsh(X.T @ X / X.shape[0]).max(),
+                 "gradient_descent_losses": lambda X, y, alpha, n: torch.stack(_descent(X, y, alpha, n))},
+    "singular values, preallocated": {"step_size_limit": limit_from_singular_values, "gradient_descent_losses": losses_preallocated},
+}
+
+
+def _descent(X, y, alpha, n_steps, loss=lambda X, y, w: 0.5 * ((X @ w - y) ** 2).mean()):
+    w, losses = torch.zeros(X.shape[1], dtype=X.dtype), []
+    for _ in range(n_steps):
+        losses.append(loss(X, y, w))
+        w = w - alpha * X.T @ (X @ w - y) / X.shape[0]
+    return losses + [loss(X, y, w)]
+
+
+@pytest.mark.parametrize("style", HW1_Q12)
+@FEW
+@given(seed=SEEDS)
+def test_hw1_q12(tmp_path_factory, style, seed):
+    assert lost_points(hw1.q12, seed, dict(HW1_Q12[style]), tmp_path_factory.mktemp("q")) == []
+
+
+# hw2 q13 ----------------------------------------------------------------------------------------
+
+def jacobian_by_backward(fn, x):
+    rows = []
+    for i in range(fn(x).numel()):
+        leaf = x.detach().clone().requires_grad_(True)
+        out = fn(leaf)
+        out.backward(torch.nn.functional.one_hot(torch.tensor(i), out.numel()).to(out.dtype))
+        rows.append(leaf.grad)
+    return torch.stack(rows)
+
+
+def jacobian_by_grad(fn, x):
+    leaf = x.detach().clone().requires_grad_(True)
+    out = fn(leaf)
+    return torch.stack([torch.autograd.grad(out, leaf, e, retain_graph=True)[0] for e in torch.eye(out.numel(), dtype=out.dtype)])
+
+
+HW2_Q13 = {
+    "formula": {"softmax": lambda x: torch.softmax(x, dim=0),
+                "softmax_vjp": lambda x, v: (s := torch.softmax(x, dim=0)) * (v - v @ s),
+                "jacobian_from_vjps": jacobian_by_grad},
+    "the Jacobian formed": {"softmax": lambda x: (e := torch.exp(x - x.max())) / e.sum(),
+                            "softmax_vjp": lambda x, v: v @ (torch.diag(s := torch.softmax(x, dim=0)) - torch.outer(s, s)),
+                            "jacobian_from_vjps": jacobian_by_backward},
+}
+
+
+@pytest.mark.parametrize("style", HW2_Q13)
+@FEW
+@given(seed=SEEDS)
+def test_hw2_q13(tmp_path_factory, style, seed):
+    assert lost_points(hw2.q13, seed, dict(HW2_Q13[style]), tmp_path_factory.mktemp("q")) == []

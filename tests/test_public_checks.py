@@ -133,7 +133,7 @@ MISTAKES = {
     "hw1": [
         ("q2", "    return X.T @ (X @ w - y) / n\n", "    return X.T @ (X @ w - y)\n", "did you forget the 1/n of the mean?"),
         ("q3", "    residual = torch.sigmoid(z) - y\n", "    residual = (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z))\n",
-         "by the sigmoid's derivative s * (1 - s)"),
+         "an extra factor s(1 - s), the sigmoid's derivative"),
         ("q10", "            w.grad = None\n            b.grad = None\n", "", "the gradients accumulate"),
     ],
     "hw2": [

@@ -3,7 +3,7 @@
 import re
 
 import torch
-from master_notebook import cells, solution_sources
+from master_notebook import ROOT, cells, solution_sources
 from torchvision import datasets, transforms
 
 from autograder.data.mnist import ensure_mnist
@@ -29,13 +29,13 @@ def test_reference_images_equal_totensor_then_normalize():
 
 
 def test_all_images_shuffled_when_more_are_asked_than_exist():
-    X_train, y_train, X_val, y_val = ref.load_mnist_odd_even(ensure_mnist(), 5000, 1000, seed=0)
+    X_train, y_train, X_val, y_val = mnist.load_mnist_odd_even(ensure_mnist(), 5000, 1000, seed=0)
     assert (X_train.shape, X_val.shape) == ((3000, 784), (1000, 784))
     assert set(torch.cat([y_train, y_val]).tolist()) == {0.0, 1.0}
 
 
 def test_q11_bar_is_the_reference_accuracy_minus_two_points():
-    split = ref.load_mnist_odd_even(ensure_mnist(), hw1.Q11_SAMPLES, hw1.Q11_VAL, hw1.Q11_SEED)
+    split = mnist.load_mnist_odd_even(ensure_mnist(), hw1.Q11_SAMPLES, hw1.Q11_VAL, hw1.Q11_SEED)
     w, b, _ = ref.train_logistic(*split)
     assert round(ref.accuracy(*mnist.test_set(), w, b), 3) == hw1.Q11_REFERENCE_ACCURACY
     assert hw1.Q11_BAR == round(hw1.Q11_REFERENCE_ACCURACY - 0.02, 3)
@@ -116,10 +116,22 @@ def test_q12_bar_is_the_reference_accuracy_minus_two_points():
     from autograder.homeworks.hw2 import reference as ref2
 
     split = mnist.split(hw2.Q12_SAMPLES, hw2.Q12_VAL, hw2.Q12_SEED)
-    torch.manual_seed(hw2.Q12_SEED)
-    model = ref2.SimpleNN()
-    ref2.train_model(model, *split)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(hw2.Q12_SEED)
+        model = ref2.SimpleNN()
+    ref2.train_model(model, *split, **hw2.Q12_SETTINGS)
     X_test, y_test = mnist.test_set()
     with torch.no_grad():
         assert round(ref2.accuracy(model(X_test), y_test), 3) == hw2.Q12_REFERENCE_ACCURACY
     assert hw2.Q12_BAR == round(hw2.Q12_REFERENCE_ACCURACY - 0.02, 3)
+
+
+def test_the_notebooks_and_the_readme_state_the_accuracy_bars():
+    from autograder.homeworks import hw2
+
+    readme = (ROOT / "README.md").read_text()
+    for accuracy in (hw1.Q11_REFERENCE_ACCURACY, hw1.Q11_BAR, hw2.Q12_REFERENCE_ACCURACY, hw2.Q12_BAR):
+        assert f"{100 * accuracy:.1f}%" in readme
+    q12 = next(src for kind, src in cells("hw2") if kind == "markdown" and src.startswith("**Question 12"))
+    assert f"{100 * hw2.Q12_REFERENCE_ACCURACY:.1f}%" in q12 and f"{100 * hw2.Q12_BAR:.1f}%" in q12
+    assert f"$\\alpha = {hw2.Q12_SETTINGS['alpha']}$ and {hw2.Q12_SETTINGS['n_steps']} steps" in q12

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import torch
 
-from autograder.grading import compare
+from autograder.grading import compare, gradcheck
 from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.sandbox.protocol import Reply, Request
@@ -51,7 +51,8 @@ class Asks:
               manual: bool = False, substitute: dict | None = None, **kwargs) -> int:
         """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas); ``cost`` is
         its time limit in graded calls' limits. A ``manual`` call runs where autograd cannot; ``substitute`` maps
-        notebook names to functions the grader puts in their place for this call (see probes.SUBSTITUTES)."""
+        notebook names to the grader's functions (:class:`~autograder.sandbox.codec.GraderFunction`) that take
+        their place for this call."""
         seed = self.rng.randrange(2**31) if seed is None else seed
         options = {"inference": True} if manual else {}
         if substitute:
@@ -108,6 +109,22 @@ def manual_violation(replies: list[Reply], names: dict[int, str]) -> list[Check]
                           f"{name} ran a backward pass (autograd). Manual means computed by hand from the "
                           f"formula, without .backward(), torch.autograd or torch.func: this question scores 0.")]
     return None
+
+
+def own_gradcheck(values: Reply, function: str, gradient: Reply, gradient_name: str, point, which, vjps_of, names,
+                  output=lambda value: value) -> str | None:
+    """Why gradcheck fails for the student's pair, or None: their ``gradient`` (a reply whose value ``vjps_of`` turns
+    into one vector-Jacobian product per differentiated input) against their ``function``, whose values at
+    :func:`gradcheck.points` of ``point`` are the reply ``values`` (``output`` turns each into the differentiated value)."""
+    if values.status != "ok":
+        return f"your {function} could not be evaluated around the point: {compare.reply_problem(values, function)}"
+    if gradient.status != "ok":
+        return compare.reply_problem(gradient, gradient_name)
+    try:
+        vjps = vjps_of(gradient.value)
+    except (TypeError, ValueError, KeyError, AttributeError, RuntimeError) as e:
+        return f"{gradient_name}'s value cannot be used ({e})"
+    return gradcheck.run(values.value, point, which, vjps, names, output)
 
 
 def requires_grad(reply: Reply) -> bool:

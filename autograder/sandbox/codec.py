@@ -4,15 +4,23 @@ Values are nested lists, tuples, dicts with string keys, numbers, strings, None 
 Everything but the tensors becomes JSON; tensors go to one safetensors file and are named in
 the JSON by key. Decoding never executes anything: the JSON is parsed, and the safetensors
 header is checked (size, dtype, shape, offsets) before any tensor is loaded.
+
+One more kind of value goes from the grader to the child only: a :class:`GraderFunction`, the
+source of a function of the grader's, which the child builds when it decodes a request (its
+``build`` argument). The grader decodes what the child wrote without one, so a function there is
+refused as malformed.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
 import stat
 import struct
+import sys
+from dataclasses import dataclass
 
 MAX_JSON_BYTES = 1_000_000
 MAX_TENSOR_FILE_BYTES = 256 * 1024 * 1024
@@ -26,6 +34,21 @@ _DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I1
 
 class DecodeError(ValueError):
     """What the child wrote is not valid plain data."""
+
+
+@dataclass(frozen=True)
+class GraderFunction:
+    """A function of the grader's for the child to call: ``source`` is a module that defines ``name``; with
+    ``args``, ``name`` is a factory and the function is ``name(*args)``."""
+
+    source: str
+    name: str
+    args: tuple = ()
+
+    @classmethod
+    def of(cls, function, *args) -> "GraderFunction":
+        """``function``, sent with the whole source of its module (which must import nothing the child lacks)."""
+        return cls(inspect.getsource(sys.modules[function.__module__]), function.__name__, args)
 
 
 def encode(value, tensors: dict, depth: int = 0):
@@ -53,6 +76,8 @@ def encode(value, tensors: dict, depth: int = 0):
                 "is_leaf": bool(value.is_leaf), "device": value.device.type}
         tensors[key] = value.detach().to("cpu").contiguous().clone()
         return meta
+    if isinstance(value, GraderFunction):
+        return {"function": {"source": value.source, "name": value.name, "args": encode(value.args, tensors, depth + 1)}}
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return {kind: [encode(v, tensors, depth + 1) for v in list(value)[:MAX_ITEMS]]}
@@ -105,7 +130,9 @@ def read(json_path: str, tensor_path: str):
     return decode(doc, tensors, infos, 0), infos
 
 
-def decode(doc, tensors, infos, depth):
+def decode(doc, tensors, infos, depth, build=None):
+    """The value ``doc`` encodes; a :class:`GraderFunction` becomes ``build(source, name, args)`` where ``build``
+    is given (in the child), and is malformed elsewhere."""
     if depth > MAX_DEPTH + 1:
         raise DecodeError("nesting too deep")
     if doc is None or isinstance(doc, (bool, int, float, str)):
@@ -124,10 +151,12 @@ def decode(doc, tensors, infos, depth):
     if kind == "float" and isinstance(body, str):
         return float(body)
     if kind in ("list", "tuple") and isinstance(body, list):
-        items = [decode(v, tensors, infos, depth + 1) for v in body]
+        items = [decode(v, tensors, infos, depth + 1, build) for v in body]
         return items if kind == "list" else tuple(items)
     if kind == "dict" and isinstance(body, dict):
-        return {str(k): decode(v, tensors, infos, depth + 1) for k, v in body.items()}
+        return {str(k): decode(v, tensors, infos, depth + 1, build) for k, v in body.items()}
+    if kind == "function" and build is not None and isinstance(body, dict):
+        return build(str(body["source"]), str(body["name"]), decode(body["args"], tensors, infos, depth + 1, build))
     if kind == "unsupported":
         return Unsupported(str(body))
     raise DecodeError("malformed value")

@@ -36,8 +36,8 @@ def answer(namespace: dict, request: dict, tensors: dict) -> dict:
     """Run one request's probe on the notebook names it targets (one name, or several joined by commas).
 
     Its ``options`` change the notebook's world for this call only (it runs in a fork of the kernel):
-    ``substitute`` puts functions of the grader's choosing in place of notebook names, ``inference`` runs
-    the call in ``torch.inference_mode()``, where autograd cannot run."""
+    ``substitute`` puts functions of the grader's (:class:`~autograder.sandbox.codec.GraderFunction`) in place of
+    notebook names, ``inference`` runs the call in ``torch.inference_mode()``, where autograd cannot run."""
     import contextlib
 
     import torch
@@ -47,25 +47,23 @@ def answer(namespace: dict, request: dict, tensors: dict) -> dict:
     for name in names:
         if name not in namespace:
             return {"error": f"NameError: {name!r} is not defined in the notebook", "missing": True}
-    options = request.get("options", {})
-    for name, spec in options.get("substitute", {}).items():
-        namespace[name] = SUBSTITUTES[spec[0]](*spec[1:])
     try:
         fresh = _FreshCopies(tensors)
-        args = codec.decode(request["args"], fresh, {}, 0)
-        kwargs = codec.decode(request["kwargs"], fresh, {}, 0)
+        options = codec.decode(request["options"], fresh, {}, 0, build_function)
+        namespace.update(options.get("substitute", {}))
+        args = codec.decode(request["args"], fresh, {}, 0, build_function)
+        kwargs = codec.decode(request["kwargs"], fresh, {}, 0, build_function)
         with torch.inference_mode() if options.get("inference") else contextlib.nullcontext():
             return probe(*[namespace[n] for n in names], *args, **kwargs)
     except BaseException as e:  # the student's exception is an answer too
         return {"error": _describe(e)}
 
 
-def polynomial(coefficients: list[float]):
-    """x -> sum of c_k x**k, elementwise."""
-    return lambda x: sum(c * x**k for k, c in enumerate(coefficients))
-
-
-SUBSTITUTES = {"polynomial": polynomial}
+def build_function(source: str, name: str, args: tuple):
+    """A grader's function from its source (see codec.GraderFunction)."""
+    scope = {"__name__": "grader"}
+    exec(compile(source, f"<grader's {name}>", "exec"), scope)
+    return scope[name](*args) if args else scope[name]
 
 
 class _FreshCopies(dict):
@@ -113,6 +111,13 @@ def call(fn, *args, **kwargs) -> dict:
 def value(obj) -> dict:
     """The value bound to a name (for answers that are data, not functions)."""
     return {"value": obj, "observed": {}}
+
+
+def each(fn, calls, method: str | None = None) -> dict:
+    """``fn`` (or its attribute ``method``, such as a custom Function's ``apply``) called once per argument tuple of
+    ``calls``: the list of what it returned."""
+    fn = getattr(fn, method) if method else fn
+    return {"value": [fn(*args) for args in calls], "observed": {}}
 
 
 def vjp(function_class, x, grad_outputs) -> dict:
@@ -240,5 +245,5 @@ def figure(fn, *args) -> dict:
     return {"value": axes, "observed": {"is_figure": True}}
 
 
-PROBES = {"call": call, "value": value, "vjp": vjp, "update": update, "evaluate": evaluate, "module": module,
+PROBES = {"call": call, "value": value, "each": each, "vjp": vjp, "update": update, "evaluate": evaluate, "module": module,
           "train": train, "train_fresh": train_fresh, "figure": figure}

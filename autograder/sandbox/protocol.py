@@ -67,6 +67,16 @@ class Request:
     cost: float = 1.0  # its CPU limit, in units of ``Limits.call_seconds`` (a training call takes several)
     options: dict = field(default_factory=dict)  # how the call's world is changed (see probes.answer)
 
+    def document(self) -> tuple[dict, dict]:
+        """What the child reads: the request as plain data (``request.json``) and its tensors (``inputs.safetensors``)."""
+        from autograder.sandbox import codec
+
+        tensors: dict = {}
+        doc = {"probe": self.probe, "target": self.target, "seed": self.seed,
+               **{part: codec.encode(value, tensors) for part, value in
+                  (("options", dict(self.options)), ("args", tuple(self.args)), ("kwargs", dict(self.kwargs)))}}
+        return doc, tensors
+
 
 @dataclass
 class Reply:

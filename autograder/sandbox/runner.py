@@ -173,9 +173,7 @@ def _call_folder(job: str, index: int, request: Request, uid: int | None) -> str
 
     folder = os.path.join(job, f"call-{index}")
     os.mkdir(folder, 0o700)
-    tensors: dict = {}
-    doc = {"probe": request.probe, "target": request.target, "seed": request.seed, "options": request.options,
-           "args": codec.encode(tuple(request.args), tensors), "kwargs": codec.encode(dict(request.kwargs), tensors)}
+    doc, tensors = request.document()
     if tensors:
         save_file(tensors, os.path.join(folder, "inputs.safetensors"))
     _dump(os.path.join(folder, "request.json"), doc)

@@ -10,23 +10,26 @@ import random
 
 import torch
 
-from autograder.grading import compare
+from autograder.grading import compare, gradcheck
 from autograder.grading.compare import check
 from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question
 from autograder.homeworks.asking import (
-    DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem,
-    known_trajectory, trajectory_check, trajectory_problem,
+    DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, own_gradcheck, randn, requires_grad, shape_of, short,
+    tensor_problem, known_trajectory, trajectory_check, trajectory_problem,
 )
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.mnist import split, test_set
+from autograder.sandbox.codec import GraderFunction
 from autograder.sandbox.protocol import Reply
 
 PARAMETERS = ("W1", "b1", "w2", "b2")
 
-# q12: the fixed split and seed the accuracy bar was measured on, and the bar (reference minus 2 points).
+# q12: the fixed split, seed and training the accuracy bar was measured on, and the bar (reference minus 2 points).
+# The training is the grader's own train_model (q10 judges the notebook's), with a step size that needs few steps.
 Q12_SEED, Q12_SAMPLES, Q12_VAL = 1234, 4000, 1000
-Q12_REFERENCE_ACCURACY = 0.908
+Q12_SETTINGS = {"alpha": 0.1, "n_steps": 200, "log_every": 200}
+Q12_REFERENCE_ACCURACY = 0.943
 Q12_BAR = round(Q12_REFERENCE_ACCURACY - 0.02, 3)
 
 
@@ -59,8 +62,9 @@ def q1(rng: random.Random) -> Plan:
     return Plan(ask.requests, score)
 
 
-def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
-    """q2 and q4: every gradient of the dict, both dtypes, then gradcheck of the float64 ones against ``loss``.
+def _manual_network_gradients(name: str, output, gradients, classifier: bool, weight: float):
+    """q2 and q4: every gradient of the dict, both dtypes (``weight`` each), then gradcheck of the float64 ones
+    against the loss ``output(predictions, y)`` of the student's own mlp_forward.
 
     Wrong gradients are diagnosed against the usual mistakes (:func:`_backprop_mixups`).
     """
@@ -69,6 +73,9 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
         ask = Asks(rng)
         cases = [_network_inputs(rng, dtype, classifier) for dtype in DTYPES]
         asked = [(X, y, params, ask.call(name, X, y, *params, manual=True)) for X, y, params in cases]
+        X, y, params = cases[-1]
+        point, y64 = tuple(t.double() for t in (X, *params)), y.double()
+        around = ask.probe("each", "mlp_forward", gradcheck.points(point, [1, 2, 3, 4]))
 
         def score(r):
             if violation := manual_violation(r, {i: name for *_, i in asked}):
@@ -77,12 +84,12 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
             for X, y, params, i in asked:
                 dtype, reply = X.dtype, r[i]
                 at = f"for X, y, W1, b1, w2, b2 of shapes {shape_of(X, y, *params)}"
-                point = [t.double() for t in (X, y, *params)]
-                expected = gradients(*point)
+                point64 = [t.double() for t in (X, y, *params)]
+                expected = gradients(*point64)
                 problem = compare.reply_problem(reply, f"{name} {at}")
                 if problem is None and not isinstance(reply.value, dict):
                     problem = f"{name} {at} returned {type(reply.value).__name__}, expected a dict with keys {', '.join(PARAMETERS)}"
-                known = _backprop_mixups(*point, classifier)
+                known = _backprop_mixups(*point64, classifier)
                 key_problems = {}
                 for key in PARAMETERS:
                     what = f"{name}(...)[{key!r}] {at}"
@@ -93,17 +100,30 @@ def _manual_network_gradients(name: str, loss, gradients, classifier: bool):
                 for key in PARAMETERS:
                     bias_only = weights_right and key.startswith("b") and key_problems[key]
                     note = " (the weight gradients are right: only the bias gradient is wrong)" if bias_only else ""
-                    checks.append(check(f"{key} {short(dtype)}", 1, key_problems[key] and key_problems[key] + note))
-                if dtype == torch.float64:
-                    passed = all(c.passed for c in checks[-4:])
-                    gradcheck = None if not passed else compare.gradcheck_with(
-                        lambda *p: loss(point[0], point[1], *p), tuple(point[2:]), tuple(reply.value[k] for k in PARAMETERS))
-                    checks.append(check("gradcheck", 2, "the gradients above are wrong" if not passed else gradcheck))
+                    checks.append(check(f"{key} {short(dtype)}", weight, key_problems[key] and key_problems[key] + note))
+            loss = "loss (of your mlp_forward)"
+            own = own_gradcheck(r[around], "mlp_forward", r[asked[-1][-1]], name, point, [1, 2, 3, 4], _dict_vjps, PARAMETERS,
+                                output=lambda predictions: output(predictions, y64))
+            checks.append(gradcheck.verdict(f"gradcheck of {name} against the loss", 2, own, _forward_right(r[around], point),
+                                            all(c.passed for c in checks[-4:]), loss, name))
             return checks
 
         return Plan(ask.requests, score)
 
     return plan
+
+
+def _dict_vjps(grads) -> list:
+    if not isinstance(grads, dict):
+        raise TypeError(f"a {type(grads).__name__}, not the dict of gradients")
+    return [lambda g, grad=grads[key]: g * grad for key in PARAMETERS]
+
+
+def _forward_right(values: Reply, point) -> bool:
+    """Whether the student's mlp_forward, at the centre of the gradcheck, is the network's forward."""
+    if values.status != "ok" or not isinstance(values.value, list) or not values.value:
+        return False
+    return compare.tensor_mismatch(values.value[0], ref.mlp_forward(*point), torch.float64, 1e-9, 1e-10, "") is None
 
 
 def _backprop_mixups(X, y, W1, b1, w2, b2, classifier: bool) -> dict[str, list]:
@@ -112,16 +132,17 @@ def _backprop_mixups(X, y, W1, b1, w2, b2, classifier: bool) -> dict[str, list]:
     if classifier:
         s = torch.sigmoid(p)
         dz = (s - y) / n
-        wrong_dz = [(s * (1 - s) / n, "it equals the gradient with sigmoid'(z) = s(1 - s) in place of s - y: that is the "
-                                      "sigmoid's derivative, not the loss's (for the cross-entropy the s(1 - s) cancels)"),
-                    ((s - y) * s * (1 - s) / n, "it equals the gradient of the squared error through the sigmoid, "
-                                                "(s - y) s(1 - s): for the cross-entropy the s(1 - s) cancels, leaving s - y")]
+        wrong_dz = [(s * (1 - s) / n, "it equals the gradient with the sigmoid's derivative s(1 - s) where the loss's "
+                                      "derivative in z belongs: that is the sigmoid's derivative, not the loss's; differentiate "
+                                      "the cross-entropy itself in z"),
+                    ((s - y) * s * (1 - s) / n, "it equals the gradient of the squared error through the sigmoid: this "
+                                                "loss is the cross-entropy; differentiate it in z, through the logarithms")]
     else:
         dz, wrong_dz = 2 * (p - y) / n, []
-    wrong_tanh = [(lambda z, h: 1 - z**2, "tanh'(z) is 1 - tanh(z)**2, that is 1 - h**2 with the activations h, "
-                                          "not 1 - z**2 with the pre-activation z"),
-                  (lambda z, h: 1 - h, "tanh's derivative is 1 - h**2, not 1 - h"),
-                  (lambda z, h: torch.ones_like(h), "the tanh's derivative (1 - h**2) is missing from the chain rule")]
+    wrong_tanh = [(lambda z, h: 1 - z**2, "tanh's derivative is written with the pre-activation z where the activation "
+                                          "h = tanh(z) belongs"),
+                  (lambda z, h: 1 - h, "tanh's derivative is missing a square: differentiate tanh again"),
+                  (lambda z, h: torch.ones_like(h), "the tanh's derivative is missing from the chain rule")]
     variants = [(ref.backprop(X, W1, b1, w2, wrong), meaning) for wrong, meaning in wrong_dz]
     variants += [(ref.backprop(X, W1, b1, w2, dz, derivative), meaning) for derivative, meaning in wrong_tanh]
     known = {key: [(grads[key], meaning) for grads, meaning in variants] for key in PARAMETERS}
@@ -138,8 +159,8 @@ def reply_item(reply, key):
     return Reply("ok", value=reply.value[key], infos=reply.infos)
 
 
-q2 = _manual_network_gradients("mlp_grads", ref.mse_loss, ref.mlp_grads, classifier=False)
-q4 = _manual_network_gradients("classifier_grads", ref.bce_loss, ref.classifier_grads, classifier=True)
+q2 = _manual_network_gradients("mlp_grads", ref.mse, ref.mlp_grads, classifier=False, weight=1.25)
+q4 = _manual_network_gradients("classifier_grads", ref.bce_with_logits, ref.classifier_grads, classifier=True, weight=1)
 
 
 def q3(rng: random.Random) -> Plan:
@@ -149,6 +170,10 @@ def q3(rng: random.Random) -> Plan:
         x = randn(rng, *rng.choice([(rng.randint(2, 30),), (rng.randint(2, 5), rng.randint(2, 5))]), dtype=dtype, scale=2.0)
         outputs = [randn(rng, *x.shape, dtype=dtype), randn(rng, *x.shape, dtype=dtype), torch.ones_like(x)]
         cases.append((x, outputs, ask.probe("vjp", "Tanh", x, outputs)))
+    x64 = cases[-1][0]
+    one_hots = list(torch.eye(x64.numel(), dtype=torch.float64).reshape(-1, *x64.shape))
+    jacobian = ask.probe("vjp", "Tanh", x64, one_hots)  # its rows, for gradcheck
+    around = ask.probe("each", "Tanh", gradcheck.points((x64,), [0]), method="apply")
 
     def score(r):
         for *_, i in cases:
@@ -163,32 +188,42 @@ def q3(rng: random.Random) -> Plan:
             reply, dtype, at = r[i], x.dtype, f"for x of shape {shape_of(x)}"
             problem = compare.reply_problem(reply, f"Tanh.apply(x) {at}")
             forward = problem or tensor_problem(reply_item(reply, "forward"), torch.tanh(x.double()), dtype, f"Tanh.apply(x) {at}")
-            checks.append(check(f"forward {short(dtype)}", 1, forward))
+            checks.append(check(f"forward {short(dtype)}", 0.5, forward))
             for n, g in enumerate(outputs):
                 what = f"the gradient Tanh.backward gives {at} and a{' ones' if n == 2 else ' random'} grad_output"
                 got = None if problem else reply.value["vjps"][n]
                 vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype,
                                                          *compare.tolerances(dtype), what, known=_tanh_mixups(x.double(), g.double()))
                 checks.append(check(f"backward {short(dtype)} #{n + 1}", 1, vjp))
-            if dtype == torch.float64:
-                passed = all(c.passed for c in checks[-4:])
-                checks.append(check("gradcheck", 2, "the values above are wrong" if not passed else
-                                    compare.gradcheck_with(torch.tanh, (x,), (reply.value["vjps"][2],))))
-                saves = problem or (None if reply.observed.get("saves_output") else
-                                    "Tanh.forward does not save its output: save tanh(x) (ctx.save_for_backward(out)) "
-                                    "and compute the backward as grad_output * (1 - out**2), without a second tanh")
-                checks.append(check("backward from the saved output", 2, saves))
+        own = own_gradcheck(r[around], "Tanh.apply", r[jacobian], "Tanh.backward", (x64,), [0], _jacobian_vjps(x64), ["x"])
+        checks.append(gradcheck.verdict("gradcheck of Tanh.backward against Tanh.forward", 1.5, own, checks[-4].passed,
+                                        all(c.passed for c in checks[-3:]), "Tanh.forward", "Tanh.backward"))
+        saves = compare.reply_problem(r[cases[-1][2]], "Tanh") or (
+            None if r[cases[-1][2]].observed.get("saves_output") else
+            "Tanh.forward does not save its output: save tanh(x) (ctx.save_for_backward(out)) and compute the backward "
+            "from it, without a second tanh")
+        checks.append(check("backward from the saved output", 1.5, saves))
         return checks
 
     return Plan(ask.requests, score)
 
 
+def _jacobian_vjps(x):
+    """The vector-Jacobian products of a Jacobian given by its rows (the backward at each one-hot grad_output)."""
+    def vjps(value) -> list:
+        rows = torch.stack([row.reshape(-1) for row in value["vjps"]])
+        return [lambda g: (g.reshape(-1) @ rows).reshape(x.shape)]
+
+    return vjps
+
+
 def _tanh_mixups(x, grad_output) -> list:
     out = torch.tanh(x)
-    return [(grad_output * (1 - x**2), "it uses the input x where the output belongs: 1 - x**2 instead of 1 - tanh(x)**2 "
-                                       "(save the output in forward and use it)"),
-            (1 - out**2, "grad_output is not multiplied in: return grad_output * (1 - out**2)"),
-            (grad_output * (1 - out), "tanh's derivative is 1 - out**2, not 1 - out")]
+    return [(grad_output * (1 - x**2), "it uses the input x where the output belongs: the derivative written with the "
+                                       "input instead of tanh(x) (save the output in forward and use it)"),
+            (1 - out**2, "grad_output is not multiplied in: backward returns the gradient arriving at the output times "
+                         "the local derivative"),
+            (grad_output * (1 - out), "tanh's derivative is missing a square: differentiate tanh again")]
 
 
 def q5(rng: random.Random) -> Plan:
@@ -378,8 +413,8 @@ def q10(rng: random.Random) -> Plan:
         trajectory = problem or trajectory_problem(metrics, expected, data, what)
         if trajectory and not problem:
             trajectory += known_trajectory(metrics, lambda: _training_mixups(state, data, settings), data)
-        return [trajectory_check("trajectory", 8, trajectory, metrics, expected),
-                check("final weights", 4, weights), check("model updated in place", 2, in_place),
+        return [trajectory_check("trajectory", 7, trajectory, metrics, expected),
+                check("final weights", 3, weights), check("model updated in place", 2, in_place),
                 check("no torch.optim", 2, no_optim)]
 
     return Plan(ask.requests, score)
@@ -448,12 +483,13 @@ def _lines_problem(lines: list, logistic: dict, network: dict, metric: str, what
 def q12(rng: random.Random) -> Plan:
     ask = Asks(rng)
     X_train, y_train, X_val, y_val = split(Q12_SAMPLES, Q12_VAL, Q12_SEED)
-    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, cost=TRAINING)
+    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, cost=TRAINING,
+                  substitute={"train_model": GraderFunction.of(ref.train_model)}, **Q12_SETTINGS)
 
     def score(r):
         reply = r[i]
-        what = (f"SimpleNN() trained by train_model on the grader's split ({X_train.shape[0]} train, "
-                f"{X_val.shape[0]} val images, defaults)")
+        what = (f"SimpleNN() trained by the grader's train_model on its split ({X_train.shape[0]} train, "
+                f"{X_val.shape[0]} val images, alpha={Q12_SETTINGS['alpha']}, n_steps={Q12_SETTINGS['n_steps']})")
         problem = compare.reply_problem(reply, what)
         if problem is None:
             try:
@@ -464,7 +500,7 @@ def q12(rng: random.Random) -> Plan:
             X_test, y_test = test_set()
             with torch.no_grad():
                 accuracy = ref.accuracy(model(X_test), y_test)
-            measured = "your trained weights in the specified network (fc1, tanh, fc2)"
+            measured = "your SimpleNN's trained weights in the specified network (fc1, tanh, fc2)"
             if accuracy >= Q12_BAR:
                 return [Check("test accuracy", 1, True,
                               f"accuracy of {measured} on the 1,000 unseen test images: {accuracy:.1%} (bar {Q12_BAR:.1%})")]
@@ -476,8 +512,77 @@ def q12(rng: random.Random) -> Plan:
     return Plan(ask.requests, score)
 
 
+def q13(rng: random.Random) -> Plan:
+    ask = Asks(rng)
+    cases = []
+    for dtype in DTYPES:
+        x = randn(rng, rng.randint(3, 12), dtype=dtype, scale=2.0)
+        v = randn(rng, x.shape[0], dtype=dtype)
+        cases.append((x, v, ask.call("softmax", x), ask.call("softmax_vjp", x, v, manual=True)))
+    large = 500.0 + randn(rng, rng.randint(3, 12), dtype=torch.float32, scale=20.0)  # exp(500) overflows float32
+    i_large = ask.call("softmax", large)
+    x64, _, _, _ = cases[-1]
+    one_hots = list(torch.eye(x64.numel(), dtype=torch.float64))
+    rows = [ask.call("softmax_vjp", x64, e, manual=True) for e in one_hots]  # the Jacobian's rows, for gradcheck
+    around = ask.probe("each", "softmax", gradcheck.points((x64,), [0]))
+    A = randn(rng, rng.randint(2, 6), rng.randint(2, 6))
+    x_linear, x_mixed = randn(rng, A.shape[1]), randn(rng, rng.randint(3, 8))
+    jacobians = [(ref.linear_map(A), x_linear, f"x -> A x with A of shape {tuple(A.shape)}",
+                  ask.call("jacobian_from_vjps", GraderFunction.of(ref.linear_map, A), x_linear)),
+                 (ref.squash, x_mixed, "x -> tanh(x) * roll(x, 1) + x.sum()",
+                  ask.call("jacobian_from_vjps", GraderFunction.of(ref.squash), x_mixed))]
+
+    def score(r):
+        if violation := manual_violation(r, {i: "softmax_vjp" for *_, i in cases} | {i: "softmax_vjp" for i in rows}):
+            return violation
+        checks = []
+        for x, v, i_s, i_vjp in cases:
+            at = f"at x of shape {shape_of(x)}"
+            checks.append(check(f"softmax {short(x.dtype)}", 0.5, tensor_problem(r[i_s], ref.softmax(x.double()), x.dtype, f"softmax {at}")))
+            checks.append(check(f"softmax_vjp {short(x.dtype)}", 1.5, tensor_problem(
+                r[i_vjp], v.double() @ ref.softmax_jacobian(x.double()), x.dtype, f"softmax_vjp(x, v) {at}",
+                known=_softmax_vjp_mixups(x.double(), v.double()))))
+        checks.append(check("softmax at large entries", 0.5, tensor_problem(
+            r[i_large], ref.softmax(large.double()), large.dtype, f"softmax at x of shape {shape_of(large)} with entries near 500",
+            known=[(torch.full_like(large, float("nan")), "exp(500) overflows to inf, and inf / inf is nan: subtract the "
+                                                          "largest entry first (softmax does not change when a constant is subtracted)")])))
+        own = own_gradcheck(r[around], "softmax", _rows_reply(r, rows), "softmax_vjp", (x64,), [0], _rows_vjps, ["x"])
+        checks.append(gradcheck.verdict("gradcheck of softmax_vjp against softmax", 1.5, own, checks[2].passed,
+                                        checks[3].passed, "softmax", "softmax_vjp"))
+        for function, x, described, i in jacobians:
+            what = f"jacobian_from_vjps(fn, x) for fn {described} and x of shape {shape_of(x)}"
+            expected = torch.autograd.functional.jacobian(function, x)
+            problem = tensor_problem(r[i], expected, x.dtype, what, known=[(expected.T, "it is the transpose: row i holds "
+                                                                                      "the gradient of output i (one backward per output)")])
+            if problem is None and r[i].observed.get("backward_calls", 0) == 0:
+                problem = f"{what} ran no backward pass: build each row with one backward (or torch.autograd.grad) call"
+            checks.append(check(f"jacobian of {described.split(' with')[0]}", 1, problem))
+        return checks
+
+    return Plan(ask.requests, score)
+
+
+def _softmax_vjp_mixups(x, v) -> list:
+    s = ref.softmax(x)
+    return [(v * s * (1 - s), "it uses only the diagonal of the Jacobian, s_i (1 - s_i): every output of softmax depends "
+                              "on every input, so the off-diagonal entries count too"),
+            (s * v, "it is softmax times v: the derivative of the normalisation is missing")]
+
+
+def _rows_reply(r, rows) -> Reply:
+    """The replies of softmax_vjp at each one-hot vector, as one reply whose value is the list of rows."""
+    failed = next((r[i] for i in rows if r[i].status != "ok"), None)
+    return failed or Reply("ok", value=[r[i].value for i in rows])
+
+
+def _rows_vjps(rows) -> list:
+    matrix = torch.stack([row.reshape(-1) for row in rows])
+    return [lambda g: g.reshape(-1) @ matrix]
+
+
 HOMEWORK = Homework("hw2", [
-    Question("q1", 8, q1), Question("q2", 14, q2), Question("q3", 10, q3), Question("q4", 10, q4),
+    Question("q1", 8, q1), Question("q2", 12, q2), Question("q3", 10, q3), Question("q4", 10, q4),
     Question("q5", 5, q5), Question("q6", 5, q6), Question("q7", 4, q7), Question("q8", 4, q8),
-    Question("q9", 6, q9), Question("q10", 16, q10), Question("q11", 8, q11), Question("q12", 10, q12),
+    Question("q9", 6, q9), Question("q10", 14, q10), Question("q11", 8, q11), Question("q12", 6, q12),
+    Question("q13", 8, q13),
 ], seed=20261127)

@@ -2,6 +2,9 @@
 
 Written independently of the master notebook's solution; ``verify`` (the solution scores 100)
 is the proof that the two agree.
+
+The grader also puts some of these functions in the notebook's place for one call (a question judged
+apart from another question's function), so this module imports nothing but torch.
 """
 
 from __future__ import annotations
@@ -10,18 +13,24 @@ import torch
 import torch.nn.functional as F
 
 
-
 def mlp_forward(X, W1, b1, w2, b2):
     return torch.tanh(X @ W1.T + b1) @ w2 + b2
 
 
+def mse(predictions, y):
+    return ((predictions - y) ** 2).mean()
+
+
+def bce_with_logits(logits, y):
+    return (F.softplus(logits) - y * logits).mean()
+
+
 def mse_loss(X, y, W1, b1, w2, b2):
-    return ((mlp_forward(X, W1, b1, w2, b2) - y) ** 2).mean()
+    return mse(mlp_forward(X, W1, b1, w2, b2), y)
 
 
 def bce_loss(X, y, W1, b1, w2, b2):
-    z = mlp_forward(X, W1, b1, w2, b2)
-    return (F.softplus(z) - y * z).mean()
+    return bce_with_logits(mlp_forward(X, W1, b1, w2, b2), y)
 
 
 def backprop(X, W1, b1, w2, dz, tanh_derivative=lambda z, h: 1 - h**2):
@@ -59,6 +68,25 @@ def leaf_init(d_in, d_hidden, seed=0):
 
 def stable_bce(logits, y):
     return F.binary_cross_entropy_with_logits(logits, y)
+
+
+def softmax(x):
+    return torch.softmax(x, dim=0)
+
+
+def softmax_jacobian(x):
+    s = softmax(x)
+    return torch.diag(s) - torch.outer(s, s)
+
+
+def linear_map(A):
+    """x -> A x: the function whose Jacobian is A."""
+    return lambda x: A @ x
+
+
+def squash(x):
+    """A function whose Jacobian is neither diagonal nor constant: each output mixes its neighbours."""
+    return torch.tanh(x) * torch.roll(x, 1) + x.sum()
 
 
 class SimpleNN(torch.nn.Module):
