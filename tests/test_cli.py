@@ -1,6 +1,9 @@
 """The grade command's edges, as a TA meets them: help, bad paths, broken files beside good ones."""
 
 from conftest import autograder
+from corpus import read_sheet
+
+from autograder.homeworks import load
 
 
 def test_help_lists_the_three_commands():
@@ -34,9 +37,13 @@ def test_broken_files_get_a_row_each_and_the_batch_goes_on(tmp_path):
     (subs / "no-code.ipynb").write_text('{"cells": [{"cell_type": "markdown", "source": "hi"}], "metadata": {}}')
     done = autograder("grade", "--assignment", "hw1", subs, "-o", tmp_path / "out")
     assert done.returncode == 0, done.stderr
-    sheet = (tmp_path / "out" / "final_grades.csv").read_text()
-    assert "binary.ipynb,0,0,0,0,0,0,0,0,0,0,0,0,0.0,Not graded: not a notebook (binary file)" in sheet
-    assert "list.ipynb,0,0,0,0,0,0,0,0,0,0,0,0,0.0,Not graded: not a notebook (no list of cells)" in sheet
-    assert "no-code.ipynb,0,0,0,0,0,0,0,0,0,0,0,0,0.0,Completed" in sheet
+    rows = {row["file"]: row for row in read_sheet(tmp_path / "out" / "final_grades.csv")}
+    statuses = {"binary.ipynb": "Not graded: not a notebook (binary file)",
+                "list.ipynb": "Not graded: not a notebook (no list of cells)", "no-code.ipynb": "Completed"}
+    questions = [q.name for q in load("hw1").questions]
+    for name, status in statuses.items():
+        assert rows[name]["grading_status"] == status
+        assert [rows[name][q] for q in questions] == ["0"] * len(questions), name
+        assert float(rows[name]["total_points_earned"]) == 0
     feedback = (tmp_path / "out" / "feedback" / "no-code.md").read_text()
     assert "not defined in the notebook" in feedback
