@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# every homework is a folder of the package (see autograder/homeworks/__init__.py); its examples are examples/NAME
+HOMEWORKS := $(patsubst autograder/homeworks/%/__init__.py,%,$(sort $(wildcard autograder/homeworks/*/__init__.py)))
 
 .PHONY: setup demo test build verify clean
 
@@ -21,8 +23,8 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(PY) -m autograder grade --assignment hw1 examples/hw1 --output out/demo-hw1 --force
-	$(PY) -m autograder grade --assignment hw2 examples/hw2 --output out/demo-hw2 --force
+	set -e; for name in $(HOMEWORKS); do \
+		$(PY) -m autograder grade --assignment $$name examples/$$name --output out/demo-$$name --force; done
 
 test: setup
 	$(PY) -m pytest -q -n auto --dist loadgroup

@@ -74,7 +74,7 @@ def _grade(args, argv: list[str]) -> int:
     from autograder import intake
     from autograder.grading import batch
     from autograder.homeworks import load
-    from autograder.report import summary
+    from autograder import report
     from autograder.sandbox import isolation
 
     missing = [p for p in args.paths if not os.path.exists(p)]
@@ -107,9 +107,10 @@ def _grade(args, argv: list[str]) -> int:
                                       level=level)
         except batch.Interrupted as stop:
             return _interrupted(stop, args, argv)
+        summarized = report.batch(args.output, homework, results, [s.submitter for s in found.submissions])
     print(_table(results))
     print()
-    print(summary.write(args.output, homework, results))
+    print(summarized)
     print(f"\nwrote {os.path.join(args.output, 'final_grades.csv')}, summary.txt, summary.json, histogram.png, "
           "results/ and feedback/", file=sys.stderr)
     failures = [r.file for r in results if r.status.startswith("Grader error")]

@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, autograder, otter_run, total
 from corpus import Corpus
 
+from autograder import report
 from autograder.grading import batch
 from autograder.grading.grade import NOT_FROM_TEMPLATE
 from autograder.grading.results import Check
@@ -192,6 +193,7 @@ def test_the_graders_own_failure_on_one_submission_costs_only_that_one(tmp_path)
     out = tmp_path / "out"
     with open(tmp_path / "progress", "w") as progress:
         results = batch.grade_all(submissions, homework, str(out), 2, Limits(), progress=progress)
+    report.batch(str(out), homework, results, [s.submitter for s in submissions])
     boom, calm = results
     assert boom.status.startswith("Grader error: KeyError: ") and boom.total == 0
     assert calm.status == "Completed" and calm.scores()["q2"] == 5

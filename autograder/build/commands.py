@@ -9,10 +9,11 @@ import sys
 import tempfile
 import time
 
-from autograder.build import settings
+from autograder.build import points, settings
 from autograder.build.bundle import write_bundle
 from autograder.build.notebooks import normalized
 from autograder.build.package import ROOT, repack
+from autograder.homeworks import POINTS
 
 
 def outputs(name: str, root: str = ROOT) -> dict[str, str]:
@@ -22,6 +23,7 @@ def outputs(name: str, root: str = ROOT) -> dict[str, str]:
         "solution": os.path.join(root, "solutions", f"{name}.ipynb"),
         "zip": os.path.join(root, "dist", f"{name}-autograder.zip"),
         "bundle": os.path.join(root, "dist", f"{name}-student.zip"),
+        "points": os.path.join(root, "autograder", "homeworks", name, POINTS),
     }
 
 
@@ -44,7 +46,8 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
     try:
         shared = settings.shared(root)
         disagreeing = {name: settings.disagreements(outputs(name, root)["master"], shared) for name in names}
-    except settings.SettingsError as e:
+        worth = {name: points.text(points.of_master(outputs(name, root)["master"])) for name in names}
+    except (settings.SettingsError, points.PointsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if any(disagreeing.values()):
@@ -62,7 +65,10 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
         print(f"{name}: otter assign {os.path.relpath(paths['master'], root)}", file=sys.stderr)
         with tempfile.TemporaryDirectory() as tmp:
             made = assemble(name, tmp, root)
-            for kind in ("student", "solution"):
+            made["points"] = worth[name]
+            # the points go to the homework's folder in the checkout built in (a root without the package has none)
+            kinds = ["student", "solution"] + (["points"] if os.path.isdir(os.path.dirname(paths["points"])) else [])
+            for kind in kinds:
                 path, text = paths[kind], made[kind]
                 if check:
                     if not os.path.exists(path) or _read(path) != text:

@@ -1,9 +1,9 @@
 """Grade many submissions in parallel, saving each as it finishes, so that a stopped batch can resume.
 
-Per submission the output folder gets ``results/<name>.json`` (Gradescope's layout),
-``feedback/<name>.md`` and, written last, ``.resume/<name>.json``: the whole result with the
-assignment and the SHA-256 of the notebook it came from. ``--resume`` reads those back instead of
-grading again when the assignment and the notebook's bytes are the same.
+Per submission the output folder gets its reports (:mod:`autograder.report`) and, written last,
+``.resume/<name>.json``: the whole result with the assignment and the SHA-256 of the notebook it came
+from. ``--resume`` reads those back instead of grading again when the assignment and the notebook's
+bytes are the same.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from autograder.grading.progress import Progress
 from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submission, stem
-from autograder.report import feedback, gradescope, safe, sheet
+from autograder import report
+from autograder.report import safe
 from autograder.sandbox import watchdog
 from autograder.sandbox.isolation import Isolation
 from autograder.sandbox.protocol import Limits
@@ -59,7 +60,7 @@ def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs:
     for i, submission in enumerate(submissions):
         if submission.path is None:
             results[i] = ungraded(submission.name, homework, submission.problem)
-            write_one(out, results[i])
+            report.submission(out, stem(submission.name), results[i])
         elif resume:
             results[i] = _saved(out, submission, homework)
     todo = [i for i, r in enumerate(results) if r is None]
@@ -71,7 +72,6 @@ def grade_all(submissions: list[Submission], homework: Homework, out: str, jobs:
         kept = sum(1 for s, r in zip(submissions, results) if s.path is not None and r is not None)
         bar.say(f"resuming: {kept} submission(s) already graded in {out}/ are kept, {len(todo)} to grade")
     _run(todo, submissions, results, homework, out, jobs, limits, level, bar)
-    sheet.write(os.path.join(out, "final_grades.csv"), homework, results, [s.submitter for s in submissions])
     return results
 
 
@@ -118,24 +118,18 @@ def save(out: str, submission: Submission, homework: Homework, result: Submissio
     """The outputs of one graded submission, then the record that lets ``--resume`` skip it. Returns the result
     saved: when its report cannot be written, the grader's failure on it instead."""
     try:
-        write_one(out, result)
+        report.submission(out, stem(result.file), result)
         record = {"assignment": homework.name, "sha256": _sha256(submission.path), "result": dataclasses.asdict(result)}
-        _write_atomically(os.path.join(out, ".resume", stem(result.file) + ".json"), json.dumps(safe.in_json(record)))
+        report.write_atomically(os.path.join(out, ".resume", stem(result.file) + ".json"), json.dumps(safe.in_json(record)))
         return result
     except Exception as e:
         _report_failure(bar, result.file, e)
         result = failed(result.file, homework, e)
         try:
-            write_one(out, result)
+            report.submission(out, stem(result.file), result)
         except Exception as again:  # the folder itself is unwritable: the sheet will still say what happened
             _report_failure(bar, result.file, again)
         return result
-
-
-def write_one(out: str, result: SubmissionResult) -> None:
-    name = stem(result.file)
-    _write_atomically(os.path.join(out, "results", name + ".json"), gradescope.results_text(result))
-    feedback.write(os.path.join(out, "feedback"), name, result)
 
 
 def _report_failure(bar: Progress, name: str, error: BaseException) -> None:
@@ -164,14 +158,6 @@ def _sha256(path: str) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Write beside ``path``, then rename: an interrupted write never leaves half a file under its name."""
-    partial = path + ".partial"
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(partial, path)
 
 
 def _stop_children() -> None:

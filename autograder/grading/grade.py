@@ -79,7 +79,10 @@ def _other_homework(cells: list[str], homework: Homework) -> str:
     defined = _defined_names(cells)
     mine = _graded_names(homework.name)
     for other in NAMES:
-        theirs = _graded_names(other) - mine
+        try:
+            theirs = _graded_names(other) - mine
+        except LookupError:  # a homework being added, whose points are not built yet
+            continue
         found, ours = defined & theirs, defined & mine
         if other != homework.name and theirs and 2 * len(found) >= len(theirs) and 4 * len(ours) <= len(mine):
             shown = ", ".join(sorted(found)[:4])

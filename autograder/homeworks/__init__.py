@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import random
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 from autograder.grading.results import Check
 from autograder.sandbox.protocol import Reply, Request
 
-NAMES = ("hw1", "hw2")
+
+
+def _discovered() -> tuple[str, ...]:
+    """A homework is a folder of this package holding its declarations (``__init__.py``), named as its master is."""
+    here = os.path.dirname(__file__)
+    names = [n for n in os.listdir(here) if os.path.isfile(os.path.join(here, n, "__init__.py"))]
+    return tuple(sorted(names, key=lambda n: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", n)]))
+
+
+NAMES = _discovered()
+POINTS = "points.json"  # beside a homework's declarations: its questions' points, written by ``build`` from its master
 
 
 @dataclass
@@ -37,6 +50,19 @@ class Homework:
     questions: list[Question]
     seed: int
 
+    @classmethod
+    def declared(cls, name: str, plans: dict[str, Callable[[random.Random], Plan]], seed: int) -> Homework:
+        """The homework whose questions are ``plans`` (name: plan, in order), each worth the points of its master."""
+        path = os.path.join(os.path.dirname(__file__), name, POINTS)
+        try:
+            with open(path, encoding="utf-8") as f:
+                points = json.load(f)
+        except OSError as e:
+            raise LookupError(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
+        if list(points) != list(plans):
+            raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(plans)}")
+        return cls(name, [Question(q, points[q], plan) for q, plan in plans.items()], seed)
+
     def rng(self, question: str) -> random.Random:
         return random.Random(f"{self.seed}/{self.name}/{question}")
 
@@ -50,6 +76,7 @@ class Homework:
 
 
 def load(name: str) -> Homework:
+    """The homework ``name``; LookupError when there is none, or when its points were never built."""
     if name not in NAMES:
         raise KeyError(f"unknown assignment {name!r} (known: {', '.join(NAMES)})")
     return importlib.import_module(f"autograder.homeworks.{name}").HOMEWORK

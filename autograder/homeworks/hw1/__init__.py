@@ -13,7 +13,7 @@ import torch
 from autograder.grading import compare
 from autograder.grading.compare import check
 from autograder.grading.results import Check
-from autograder.homeworks import Homework, Plan, Question
+from autograder.homeworks import Homework, Plan
 from autograder.grading import gradcheck
 from autograder.homeworks.asking import (
     DTYPES, TRAINING, Asks, autograd_problem, bce_mixups, known_trajectory, own_gradcheck, trajectory_check, trajectory_problem,
@@ -527,8 +527,7 @@ def _limit_mixups(X) -> list:
             (2 / eigenvalues.min(), "it uses the smallest eigenvalue: the largest one, in the steepest direction, sets the limit")]
 
 
-HOMEWORK = Homework("hw1", [
-    Question("q1", 10, q1), Question("q2", 10, q2), Question("q3", 12, q3), Question("q4", 4, q4),
-    Question("q5", 5, q5), Question("q6", 5, q6), Question("q7", 4, q7), Question("q8", 6, q8),
-    Question("q9", 8, q9), Question("q10", 20, q10), Question("q11", 8, q11), Question("q12", 8, q12),
-], seed=20261126)
+HOMEWORK = Homework.declared("hw1", {
+    "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
+    "q11": q11, "q12": q12,
+}, seed=20261126)

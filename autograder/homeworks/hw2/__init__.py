@@ -13,12 +13,13 @@ import torch
 from autograder.grading import compare, gradcheck
 from autograder.grading.compare import check
 from autograder.grading.results import Check
-from autograder.homeworks import Homework, Plan, Question
+from autograder.homeworks import Homework, Plan
 from autograder.homeworks.asking import (
     DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, own_gradcheck, randn, requires_grad, shape_of, short,
     tensor_problem, known_trajectory, trajectory_check, trajectory_problem,
 )
 from autograder.homeworks.hw2 import reference as ref
+from autograder.homeworks.hw2.network import network
 from autograder.homeworks.mnist import split, test_set
 from autograder.sandbox.codec import GraderFunction
 from autograder.sandbox.protocol import Reply
@@ -299,7 +300,7 @@ def q7(rng: random.Random) -> Plan:
     ask = Asks(rng)
     d, h = rng.randint(3, 12), rng.randint(3, 12)
     state, X = _network_state(rng, d, h), randn(rng, rng.randint(4, 30), d, dtype=torch.float32)
-    i = ask.probe("evaluate", "fix_evaluate", state, X)
+    i = ask.probe("evaluate", "fix_evaluate", GraderFunction.of(network, state), X)
 
     def score(r):
         reply = r[i]
@@ -388,7 +389,7 @@ def q10(rng: random.Random) -> Plan:
     data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
     state = ref.fresh_state(784, rng.randint(8, 32), generator(rng))
     settings = {"alpha": rng.choice([0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
-    i = ask.probe("train", "train_model", state, *data, **settings, cost=TRAINING)
+    i = ask.probe("train", "train_model", GraderFunction.of(network, state), *data, **settings, cost=TRAINING)
 
     def score(r):
         reply = r[i]
@@ -580,9 +581,7 @@ def _rows_vjps(rows) -> list:
     return [lambda g: g.reshape(-1) @ matrix]
 
 
-HOMEWORK = Homework("hw2", [
-    Question("q1", 8, q1), Question("q2", 12, q2), Question("q3", 10, q3), Question("q4", 10, q4),
-    Question("q5", 5, q5), Question("q6", 5, q6), Question("q7", 4, q7), Question("q8", 4, q8),
-    Question("q9", 6, q9), Question("q10", 14, q10), Question("q11", 8, q11), Question("q12", 6, q12),
-    Question("q13", 8, q13),
-], seed=20261127)
+HOMEWORK = Homework.declared("hw2", {
+    "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
+    "q11": q11, "q12": q12, "q13": q13,
+}, seed=20261127)
