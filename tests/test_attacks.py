@@ -23,8 +23,8 @@ import torch
 from conftest import ROOT, autograder, otter_run
 from corpus import Corpus
 
-from autograder.grading.notebook import MAX_NOTEBOOK_BYTES
 from autograder.homeworks import NAMES
+from autograder.intake.notebook import MAX_NOTEBOOK_BYTES
 
 pytestmark = pytest.mark.xdist_group("attacks")  # its tests share one grading of the corpus: one worker runs them all
 

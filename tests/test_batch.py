@@ -12,8 +12,8 @@ import time
 from conftest import ROOT, autograder, cli_env
 from corpus import read_sheet
 
-from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import load
+from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report import summary
 
 EXAMPLES = ROOT / "examples" / "hw1"

@@ -7,8 +7,8 @@ import pytest
 from conftest import ROOT, autograder, otter_run
 from matplotlib.image import imread
 
-from autograder.grading.results import Check, QuestionResult, SubmissionResult
-from autograder.homeworks.asking import curves
+from autograder.judging.asking import curves
+from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report import feedback, gradescope
 from autograder.report.safe import for_markdown as md
 

@@ -21,9 +21,9 @@ from corpus import Corpus
 from autograder import report
 from autograder.grading import batch
 from autograder.grading.grade import NOT_FROM_TEMPLATE
-from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan, Question, load
 from autograder.intake import Submission
+from autograder.judging.results import Check
 from autograder.report import safe
 from autograder.sandbox.protocol import Limits, Request
 

@@ -107,6 +107,7 @@ def test_a_call_that_kills_the_process_is_recorded_and_grading_goes_on():
 def test_the_child_sees_a_cleared_environment_and_only_what_each_step_needs(monkeypatch, tmp_path):
     from autograder.data import mnist
     from autograder.data.mnist import ensure_mnist
+    from autograder.homeworks.mnist import training_images
 
     monkeypatch.setenv("GRADER_SECRET", "s3cret")
     cells = ["import os\nat_the_start = sorted(os.listdir('.')), os.path.exists('../call-1')\n"
@@ -116,7 +117,7 @@ def test_the_child_sees_a_cleared_environment_and_only_what_each_step_needs(monk
              "import torch\ntorch_settings = [torch.cuda.is_available(), torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()]"]
     requests = [Request("call", "env"), Request("call", "files", (torch.zeros(2),)), Request("value", "at_the_start"),
                 Request("value", "data"), Request("value", "test_images"), Request("value", "torch_settings")]
-    ex = run(cells, requests, FAST, data_dir=ensure_mnist())
+    ex = run(cells, requests, FAST, data=training_images)
     env, files, at_the_start, data, test_images, torch_settings = (r.value for r in ex.replies)
     assert "GRADER_SECRET" not in env
     assert torch_settings == [False, 1, True]  # no CUDA device, one thread, deterministic algorithms

@@ -17,13 +17,13 @@ import signal
 import sys
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+from autograder import report
 from autograder.grading import syntax
 from autograder.grading.grade import failed, grade, ungraded
 from autograder.grading.progress import Progress
-from autograder.grading.results import Check, QuestionResult, SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submission, stem
-from autograder import report
+from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report import safe
 from autograder.sandbox import watchdog
 from autograder.sandbox.isolation import Isolation

@@ -10,10 +10,10 @@ import time
 
 import torch
 
-from autograder.data.mnist import ensure_mnist
-from autograder.grading import notebook, syntax
-from autograder.grading.results import Check, QuestionResult, SubmissionResult
+from autograder.grading import syntax
 from autograder.homeworks import NAMES, Homework, load
+from autograder.intake import notebook
+from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report.safe import one_line
 from autograder.sandbox import isolation, runner
 from autograder.sandbox.protocol import Limits
@@ -42,7 +42,7 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
         for request in plan.requests:
             request.group = question.name
             requests.append(request)
-    execution = runner.run(submitted.cells, requests, limits, data_dir=ensure_mnist(), level=level)
+    execution = runner.run(submitted.cells, requests, limits, data=homework.data, level=level)
     questions, offset = [], 0
     for question, plan in plans:
         replies = execution.replies[offset: offset + len(plan.requests)]

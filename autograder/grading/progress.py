@@ -11,7 +11,7 @@ import threading
 import time
 from typing import TextIO
 
-from autograder.grading.results import SubmissionResult
+from autograder.judging.results import SubmissionResult
 from autograder.report.safe import for_terminal
 
 

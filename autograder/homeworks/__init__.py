@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from autograder.grading.results import Check
+from autograder.judging.results import Check
 from autograder.sandbox.protocol import Reply, Request
 
 
@@ -49,9 +49,11 @@ class Homework:
     name: str
     questions: list[Question]
     seed: int
+    data: Callable[[str], None] | None = None  # fills the folder ``data/`` beside the notebook with what it reads
 
     @classmethod
-    def declared(cls, name: str, plans: dict[str, Callable[[random.Random], Plan]], seed: int) -> Homework:
+    def declared(cls, name: str, plans: dict[str, Callable[[random.Random], Plan]], seed: int,
+                 data: Callable[[str], None] | None = None) -> Homework:
         """The homework whose questions are ``plans`` (name: plan, in order), each worth the points of its master."""
         path = os.path.join(os.path.dirname(__file__), name, POINTS)
         try:
@@ -61,7 +63,7 @@ class Homework:
             raise LookupError(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
         if list(points) != list(plans):
             raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(plans)}")
-        return cls(name, [Question(q, points[q], plan) for q, plan in plans.items()], seed)
+        return cls(name, [Question(q, points[q], plan) for q, plan in plans.items()], seed, data)
 
     def rng(self, question: str) -> random.Random:
         return random.Random(f"{self.seed}/{self.name}/{question}")

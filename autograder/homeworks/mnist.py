@@ -6,9 +6,14 @@ import functools
 
 import torch
 
-from autograder.data.mnist import ensure_mnist, read
+from autograder.data.mnist import copy_training_images, ensure_mnist, read
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+
+
+def training_images(folder: str) -> None:
+    """The notebook's ``data/``: MNIST's training images as torchvision lays them out (the test images stay here)."""
+    copy_training_images(ensure_mnist(), folder)
 
 
 def mnist_tensors(root, train: bool):

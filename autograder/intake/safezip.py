@@ -11,7 +11,7 @@ import stat
 import zipfile
 from dataclasses import dataclass
 
-from autograder.grading.notebook import MAX_NOTEBOOK_BYTES
+from autograder.intake.notebook import MAX_NOTEBOOK_BYTES
 
 MAX_TOTAL_BYTES = 2 * 1024**3
 MAX_ENTRIES = 20_000

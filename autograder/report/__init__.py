@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 
-from autograder.grading.results import SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submitter
+from autograder.judging.results import SubmissionResult
 from autograder.report import feedback, gradescope, sheet, summary
 
 

@@ -13,7 +13,7 @@ import os
 
 from matplotlib.figure import Figure
 
-from autograder.grading.results import Check, QuestionResult, SubmissionResult
+from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report import safe
 
 # Each row of a question's figure: one axis per quantity, the train and validation lines on it.

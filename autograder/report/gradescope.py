@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from autograder.grading.results import QuestionResult, SubmissionResult
+from autograder.judging.results import QuestionResult, SubmissionResult
 from autograder.report import feedback, safe
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 
-from autograder.grading.results import SubmissionResult
 from autograder.homeworks import Homework
 from autograder.intake import Submitter
+from autograder.judging.results import SubmissionResult
 from autograder.report import safe
 
 SUBMITTER_COLUMNS = ["student", "email", "student_id", "submission_id"]

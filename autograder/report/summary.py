@@ -10,8 +10,8 @@ import json
 import os
 import statistics
 
-from autograder.grading.results import SubmissionResult
 from autograder.homeworks import Homework
+from autograder.judging.results import SubmissionResult
 
 
 def figures(homework: Homework, results: list[SubmissionResult]) -> dict:

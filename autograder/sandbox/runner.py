@@ -23,6 +23,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from autograder.sandbox import codec, isolation, watchdog
@@ -41,7 +42,7 @@ class Execution:
     cpu_seconds: float = 0.0  # of the notebook's processes, all starts together (sampled: a lower bound)
 
 
-def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str | None = None,
+def run(cells: list[str], requests: list[Request], limits: Limits, data: Callable[[str], None] | None = None,
         level: isolation.Isolation | None = None) -> Execution:
     """Answer ``requests`` from a notebook's ``cells``, isolated as strongly as this machine allows (or at ``level``)."""
     level = level or isolation.detect()
@@ -52,7 +53,7 @@ def run(cells: list[str], requests: list[Request], limits: Limits, data_dir: str
     starts, cpu = 0, 0.0
     retried: set[int] = set()
     with tempfile.TemporaryDirectory(prefix="grading-job-") as job:
-        work = _prepare_job(job, cells, data_dir, uid)
+        work = _prepare_job(job, cells, data, uid)
         while True:
             starts += 1
             kernel = _Kernel(job, work, limits, level, uid, output)
@@ -440,19 +441,17 @@ class _Output:
         return note + self.data.decode("utf-8", "replace")
 
 
-def _prepare_job(job: str, cells: list[str], data_dir: str | None, uid: int | None) -> str:
+def _prepare_job(job: str, cells: list[str], data: Callable[[str], None] | None, uid: int | None) -> str:
     """The job folder: the notebook's code (``cells.json``) and ``work/``, the folder its cells run in, holding
-    the training images (the held-out test images stay with the grader) and a temporary folder. The job
+    ``data/``, filled by ``data`` (the homework's), and a temporary folder. The job
     folder itself is the parent's, and only ``work/`` and each call's folder are the child's. Returns ``work/``."""
     os.chmod(job, 0o711)
     _dump(os.path.join(job, "cells.json"), cells)
     os.chmod(os.path.join(job, "cells.json"), 0o644)
     work = os.path.join(job, "work")
     os.makedirs(os.path.join(work, "tmp"))
-    if data_dir:
-        from autograder.data.mnist import copy_training_images
-
-        copy_training_images(data_dir, os.path.join(work, "data"))
+    if data:
+        data(os.path.join(work, "data"))
     if uid is not None:  # the child drops to ``uid`` before any notebook code: its working folder becomes its own
         _chown_tree(work, uid)
     return work

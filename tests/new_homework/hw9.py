@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
-from autograder.grading.compare import check
 from autograder.homeworks import Homework, Plan
-from autograder.homeworks.asking import DTYPES, Asks, shape_of, short, tensor_problem, uniform
+from autograder.judging.asking import DTYPES, Asks, shape_of, short, tensor_problem, uniform
+from autograder.judging.compare import check
 
 
 def q1(rng: random.Random) -> Plan:

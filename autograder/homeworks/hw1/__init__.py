@@ -10,17 +10,17 @@ import random
 
 import torch
 
-from autograder.grading import compare
-from autograder.grading.compare import check
-from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan
-from autograder.grading import gradcheck
-from autograder.homeworks.asking import (
+from autograder.homeworks.hw1 import reference as ref
+from autograder.homeworks.mnist import MNIST_MEAN, MNIST_STD, split, test_set, training_images
+from autograder.judging import compare
+from autograder.judging import gradcheck
+from autograder.judging.asking import (
     DTYPES, TRAINING, Asks, autograd_problem, bce_mixups, known_trajectory, own_gradcheck, trajectory_check, trajectory_problem,
     is_number, manual_violation, randn, requires_grad, shape_of, short, tensor_problem, uniform,
 )
-from autograder.homeworks.hw1 import reference as ref
-from autograder.homeworks.mnist import MNIST_MEAN, MNIST_STD, split, test_set
+from autograder.judging.compare import check
+from autograder.judging.results import Check
 from autograder.sandbox.codec import GraderFunction
 
 # Part C judges the loop apart from q3: its calls get the grader's logistic_loss and logistic_grad in place of the notebook's.
@@ -530,4 +530,4 @@ def _limit_mixups(X) -> list:
 HOMEWORK = Homework.declared("hw1", {
     "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
     "q11": q11, "q12": q12,
-}, seed=20261126)
+}, seed=20261126, data=training_images)

@@ -10,17 +10,17 @@ import random
 
 import torch
 
-from autograder.grading import compare, gradcheck
-from autograder.grading.compare import check
-from autograder.grading.results import Check
 from autograder.homeworks import Homework, Plan
-from autograder.homeworks.asking import (
+from autograder.homeworks.hw2 import reference as ref
+from autograder.homeworks.hw2.network import network
+from autograder.homeworks.mnist import split, test_set, training_images
+from autograder.judging import compare, gradcheck
+from autograder.judging.asking import (
     DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, own_gradcheck, randn, requires_grad, shape_of, short,
     tensor_problem, known_trajectory, trajectory_check, trajectory_problem,
 )
-from autograder.homeworks.hw2 import reference as ref
-from autograder.homeworks.hw2.network import network
-from autograder.homeworks.mnist import split, test_set
+from autograder.judging.compare import check
+from autograder.judging.results import Check
 from autograder.sandbox.codec import GraderFunction
 from autograder.sandbox.protocol import Reply
 
@@ -584,4 +584,4 @@ def _rows_vjps(rows) -> list:
 HOMEWORK = Homework.declared("hw2", {
     "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
     "q11": q11, "q12": q12, "q13": q13,
-}, seed=20261127)
+}, seed=20261127, data=training_images)

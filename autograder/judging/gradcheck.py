@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from autograder.grading.results import Check
+from autograder.judging.results import Check
 
 EPS = 1e-6
 # torch.autograd.gradcheck is the function; the module that defines its error is shadowed by it

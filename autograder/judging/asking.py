@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import torch
 
-from autograder.grading import compare, gradcheck
-from autograder.grading.compare import check
-from autograder.grading.results import Check
+from autograder.judging import compare, gradcheck
+from autograder.judging.compare import check
+from autograder.judging.results import Check
 from autograder.sandbox.protocol import Reply, Request
 
 DTYPES = (torch.float32, torch.float64)

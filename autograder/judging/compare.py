@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import torch
 
-from autograder.grading.results import Check
+from autograder.judging.results import Check
 from autograder.sandbox.protocol import Reply
 
 
