@@ -10,6 +10,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 GUARDS = Path(__file__).resolve().parent / "guards"
+# The limits of the gradings the tests start, through `grade` (--timeout, --call-timeout) or a zip (the plugin's
+# options): a cell may take 12 s of CPU time, a graded call 10 s (why these, see corpus.py).
+GRADING_LIMITS = {"timeout": 60, "call_timeout": 10}
 
 # The suite runs one worker per core: a worker's torch, and the notebooks and kernels it starts, compute with one
 # thread, so that idle threads do not spin on a core the other worker is using.
@@ -59,7 +62,8 @@ def autograder(*args, cwd=ROOT):
 
 @pytest.fixture(scope="session")
 def autograder_zip(tmp_path_factory):
-    """``autograder_zip(name)``: the assignment's zip, built from its master the way ``build`` builds it."""
+    """``autograder_zip(name)``: the assignment's zip, built from its master the way ``build`` builds it, with the
+    tests' limits in place of the shared settings' (a notebook that spins then stops as soon under otter as in `grade`)."""
     from autograder.build import settings
     from autograder.build.commands import assemble
     from autograder.build.package import repack
@@ -69,8 +73,9 @@ def autograder_zip(tmp_path_factory):
     def make(name):
         if name not in built:
             folder = tmp_path_factory.mktemp(f"zip-{name}")
-            repack(assemble(name, str(folder / "assign"))["zip"], str(folder / f"{name}-autograder.zip"), name,
-                   settings.shared(str(ROOT)))
+            shared = settings.shared(str(ROOT))
+            shared["plugins"] = [{settings.PLUGIN: {**settings.plugin_options(shared), **GRADING_LIMITS}}]
+            repack(assemble(name, str(folder / "assign"))["zip"], str(folder / f"{name}-autograder.zip"), name, shared)
             built[name] = folder / f"{name}-autograder.zip"
         return built[name]
 

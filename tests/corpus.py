@@ -20,7 +20,7 @@ import json
 import random
 from pathlib import Path
 
-from conftest import autograder
+from conftest import GRADING_LIMITS, autograder
 
 from autograder.homeworks import load
 
@@ -34,7 +34,7 @@ def read_sheet(path) -> list[dict]:
 # cell takes at most 5 s here, and every row about a time limit spins or waits for far longer than its limit (the
 # per-example loop of examples/hw2/correct-loops-where-setup-context takes 20 to 30 s), so that no expectation
 # depends on the machine's speed or its load.
-LIMITS = ("--timeout", "60", "--call-timeout", "10")
+LIMITS = ("--timeout", str(GRADING_LIMITS["timeout"]), "--call-timeout", str(GRADING_LIMITS["call_timeout"]))
 
 
 class Corpus:

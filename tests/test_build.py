@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, autograder
+from conftest import GRADING_LIMITS, ROOT, autograder
 
 from autograder.build.notebooks import CHECKS_PLACEHOLDER, unpack
 from autograder.data.mnist import FILES, ensure_mnist
@@ -73,7 +73,7 @@ def test_the_zip_carries_the_plugin_and_the_package(autograder_zip, assignment):
         setup = z.read("setup.sh").decode()
     shared = json.loads((ROOT / "otter_config.json").read_text())
     (options,) = [entry["autograder.otter_plugin.GradingPlugin"] for entry in shared["plugins"]]
-    assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {**options, "assignment": assignment}}]
+    assert config["plugins"] == [{"autograder.otter_plugin.GradingPlugin": {**options, **GRADING_LIMITS, "assignment": assignment}}]
     assert {key: config[key] for key in shared if key != "plugins"} == {key: v for key, v in shared.items() if key != "plugins"}
     assert "assignment_name" not in config  # otter grades a notebook whose metadata lost the name; the plugin judges it
     wheel = next(n for n in names if n.endswith(".whl"))

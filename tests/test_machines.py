@@ -8,9 +8,14 @@
   ``grade`` refuses to run unless told ``--run-as-my-user``.
 
 Each row gets the grade it gets under bubblewrap, except the rows the README lists as not holding at a level.
-The rows left out here (``SAME_AT_EVERY_LEVEL``) are judged from the notebook's replies alone: patched comparators
-or grader modules, objects that lie, lookup tables, hidden failures, malformed files, dtype drift, forged
-observations. Nothing of them depends on what separates the notebook from the grader.
+Graded here are the rows whose outcome the level decides (``DECIDED_BY_THE_LEVEL``): what the notebook can read,
+write, reach or kill beside its job, and how its processes are stopped. The other rows end the same way at every
+level because the grader's own code ends them: the replies judged alone (patched comparators, objects that lie,
+lookup tables, malformed files, dtype drift, forged observations), the event channel parsed by the grader (rows
+36 to 38), exits and crashes of the notebook's own process (rows 8 and 28), its output capped as it is read
+(row 17), its state inside its own process (rows 24, 26), files beside the notebook that `grade` never collects
+(row 35), and the CPU limit met by a second and third busy loop (rows 10 at the top level and 33: row 10 in a
+graded call is kept).
 """
 
 import csv
@@ -28,11 +33,13 @@ from autograder.build.package import build_wheel
 pytestmark = pytest.mark.skipif(bool(machines.available()), reason=machines.available() or "")
 
 CORPUS = Corpus(ROOT / "tests" / "attacks" / "hw1", "hw1")  # hw2's rows are all about judging, none about the sandbox
-SAME_AT_EVERY_LEVEL = {"row01-comparators-patched.ipynb", "row02-grader-internals-patched.ipynb",
-                       "row03-always-equal-objects.ipynb", "row22-lookup-table.ipynb", "row25-hidden-failures.ipynb",
-                       "row29-binary-file.ipynb", "row29-cells-not-a-list.ipynb", "row30-nondeterministic-but-correct.ipynb",
-                       "row32-cuda-on-cpu-grader.ipynb", "row34-dtype-shape-drift.ipynb", "row39-forged-observations.ipynb"}
-ROWS = [name for name in CORPUS.names() if name not in SAME_AT_EVERY_LEVEL]
+DECIDED_BY_THE_LEVEL = ["row04-forged-results.ipynb", "row05-otter-log.ipynb", "row06-read-hidden-tests.ipynb",
+                        "row07-introspect-secrets.ipynb", "row09-kill-the-grader.ipynb", "row10-busy-loop-in-graded-call.ipynb",
+                        "row11-blocking-without-cpu.ipynb", "row12-memory-bomb.ipynb", "row14-fork-and-thread-bombs.ipynb",
+                        "row15-setsid-daemon.ipynb", "row16-disk-abuse.ipynb", "row18-hostile-output-files.ipynb",
+                        "row19-network.ipynb", "row20-snoop-environment.ipynb", "row21-detects-the-grader.ipynb",
+                        "row23-module-shadowing.ipynb", "row27-shell-escapes.ipynb"]
+ROWS = [name for name in CORPUS.names() if name in DECIDED_BY_THE_LEVEL]
 # What does not hold where only a process group and the same user separate the notebook from the grader.
 NOT_AT_THE_PROCESS_GROUP_LEVEL = {
     "row09-kill-the-grader.ipynb": "`kill -9 -1` as the same user kills the grader too: not graded at this level",
@@ -41,6 +48,10 @@ NOT_AT_THE_PROCESS_GROUP_LEVEL = {
 }
 NOT_GRADED_AT_THE_PROCESS_GROUP_LEVEL = {"row09-kill-the-grader.ipynb", "row14-fork-and-thread-bombs.ipynb"}
 GRADER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+def test_the_rows_the_level_decides_are_rows_of_the_corpus():
+    assert len(ROWS) == len(DECIDED_BY_THE_LEVEL)
 
 
 @pytest.fixture(scope="module")

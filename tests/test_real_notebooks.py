@@ -1,7 +1,7 @@
-"""Correct notebooks as students really make them, each with full marks: the solution with one ordinary
-notebook feature (IPython help, display, magics, shell escapes, cell magics, %run, pip) or one of Colab's
-artefacts (a Drive set-up cell, %cd into Drive, GPU metadata, saved outputs, an old nbformat, the device
-chosen by torch.cuda.is_available()).
+"""Correct notebooks as students really make them, each with full marks: the solution with a few ordinary
+notebook features (IPython help, display, magics, shell escapes, cell magics, %run, pip) or Colab's artefacts
+(a Drive set-up cell, %cd into Drive, GPU metadata, saved outputs, an old nbformat, the device chosen by
+torch.cuda.is_available()), as one student's notebook carries several.
 
 Each notebook is made here from the committed solution, so that the corpus follows the homework; a change
 to the solution that a feature can no longer be added to fails loudly. Two also go through ``otter run``.
@@ -100,7 +100,7 @@ def choose_device(nb):
     set_source(cell, source(cell).replace("neural_net = SimpleNN()", "neural_net = SimpleNN().to(device)"))
 
 
-NOTEBOOKS = {  # name: (assignment, what it carries, how it is made from the solution, also through otter run)
+FEATURES = {  # name: (assignment, what it is, how it is added to the solution, also through otter run)
     "help-after-q1": ("hw1", "IPython help (torch.autograd.grad?) at the end of the q1 cell",
                       append("def df_autograd", "\n\ntorch.autograd.grad?"), False),
     "display-before-q2": ("hw1", "display(...) before the q2 definitions",
@@ -134,14 +134,33 @@ NOTEBOOKS = {  # name: (assignment, what it carries, how it is made from the sol
                                               "display(HTML('<b>progress</b>'))\nslider = widgets.IntSlider(value=3)\ndisplay(slider)\n"
                                               "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"), False),
 }
-ASSIGNMENTS = sorted({a for a, *_ in NOTEBOOKS.values()})
+# The notebooks graded: each the solution of one homework with the features named, added in this order.
+NOTEBOOKS = {
+    "colab-with-help": ["colab-drive-set-up", "colab-gpu-metadata", "help-after-q1"],
+    "line-magics-and-shell": ["line-magic-call-before-the-imports", "shell-capture-after-q3", "cd-into-the-data-and-back"],
+    "untidy-and-old": ["display-before-q2", "percent-operator-continued", "a-cell-that-raises-after-its-definitions",
+                       "old-nbformat-minor"],
+    "saved-outputs-timed-on-a-device": ["saved-outputs-with-an-error-and-an-interrupt", "device-from-cuda-is-available",
+                                        "cell-magic-time"],
+    "cell-magics": ["cell-magic-capture", "writefile-and-run", "double-question-mark"],
+    "pip-and-widgets": ["pip-install-without-network", "widgets-html-and-a-plot"],
+}
+ASSIGNMENTS = sorted({a for a, *_ in FEATURES.values()})
+
+
+def assignment_of(name: str) -> str:
+    return FEATURES[NOTEBOOKS[name][0]][0]
 
 
 def make(name: str) -> dict:
-    assignment, _, change, _ = NOTEBOOKS[name]
-    nb = copy.deepcopy(solution(assignment))
-    change(nb)
+    nb = copy.deepcopy(solution(assignment_of(name)))
+    for feature in NOTEBOOKS[name]:
+        FEATURES[feature][2](nb)
     return nb
+
+
+def carries(name: str) -> str:
+    return "; ".join(FEATURES[feature][1] for feature in NOTEBOOKS[name])
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +169,8 @@ def folders(tmp_path_factory):
     made = {}
     for assignment in ASSIGNMENTS:
         folder = made[assignment] = tmp_path_factory.mktemp(f"real-{assignment}")
-        for name, (owner, *_) in NOTEBOOKS.items():
-            if owner == assignment:
+        for name in NOTEBOOKS:
+            if assignment_of(name) == assignment:
                 (folder / f"{name}.ipynb").write_text(json.dumps(make(name), indent=1))
     return made
 
@@ -167,8 +186,10 @@ def graded(folders, tmp_path_factory):
     return rows
 
 
-def test_there_are_enough_of_each_homework():
-    assert all(sum(owner == a for owner, *_ in NOTEBOOKS.values()) >= 8 for a in ASSIGNMENTS)
+def test_there_are_enough_features_of_each_homework_each_in_one_notebook_of_its_homework():
+    assert all(sum(owner == a for owner, *_ in FEATURES.values()) >= 8 for a in ASSIGNMENTS)
+    assert sorted(f for features in NOTEBOOKS.values() for f in features) == sorted(FEATURES)
+    assert all(len({FEATURES[f][0] for f in features}) == 1 for features in NOTEBOOKS.values())
 
 
 @pytest.mark.parametrize("name", sorted(NOTEBOOKS))
@@ -176,12 +197,12 @@ def test_each_gets_full_marks(graded, name):
     assignment, out, row = graded[f"{name}.ipynb"]
     lost = {q.name: row[q.name] for q in load(assignment).questions if float(row[q.name]) != q.points}
     feedback = (out / "feedback" / f"{name}.md").read_text()
-    assert (row["grading_status"], lost) == ("Completed", {}), feedback
+    assert (row["grading_status"], lost) == ("Completed", {}), f"{carries(name)}\n{feedback}"
     assert "While running the notebook" not in feedback, "a correct notebook's cells all ran"
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (*_, through_otter) in NOTEBOOKS.items() if through_otter))
+@pytest.mark.parametrize("name", sorted(n for n, features in NOTEBOOKS.items() if any(FEATURES[f][3] for f in features)))
 def test_otter_run_gives_full_marks_too(folders, autograder_zip, tmp_path, name):
-    assignment = NOTEBOOKS[name][0]
+    assignment = assignment_of(name)
     results = otter_run(autograder_zip(assignment), folders[assignment] / f"{name}.ipynb", tmp_path)
     assert total(results) == 100, results["output"]
