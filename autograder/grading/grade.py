@@ -11,7 +11,7 @@ import time
 import torch
 
 from autograder.grading import syntax
-from autograder.homeworks import NAMES, Homework, load
+from autograder.homeworks import NAMES, Homework, NotBuilt, load
 from autograder.intake import notebook
 from autograder.judging.results import Check, QuestionResult, SubmissionResult
 from autograder.report.safe import one_line
@@ -81,7 +81,7 @@ def _other_homework(cells: list[str], homework: Homework) -> str:
     for other in NAMES:
         try:
             theirs = _graded_names(other) - mine
-        except LookupError:  # a homework being added, whose points are not built yet
+        except NotBuilt:  # a homework being added
             continue
         found, ours = defined & theirs, defined & mine
         if other != homework.name and theirs and 2 * len(found) >= len(theirs) and 4 * len(ours) <= len(mine):

@@ -26,6 +26,10 @@ NAMES = _discovered()
 POINTS = "points.json"  # beside a homework's declarations: its questions' points, written by ``build`` from its master
 
 
+class NotBuilt(LookupError):
+    """A homework whose points ``build`` has not written yet (one being added)."""
+
+
 @dataclass
 class Plan:
     """The requests of one question, and the function that turns their replies into checks.
@@ -60,7 +64,7 @@ class Homework:
             with open(path, encoding="utf-8") as f:
                 points = json.load(f)
         except OSError as e:
-            raise LookupError(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
+            raise NotBuilt(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
         if list(points) != list(plans):
             raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(plans)}")
         return cls(name, [Question(q, points[q], plan) for q, plan in plans.items()], seed, data)
