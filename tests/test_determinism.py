@@ -62,7 +62,7 @@ def test_hw2_q5_is_judged_alike_while_other_threads_plan_q10():
     for thread in others:
         thread.start()
     try:
-        wrong = sum(not all(c.passed for c in q5.plan(homework.rng("q5")).score(right)) for _ in range(100))
+        wrong = sum(not all(c.passed for c in q5.plan(homework.rng("q5")).judge(right)) for _ in range(100))
     finally:
         stop.set()
         for thread in others:

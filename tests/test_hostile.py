@@ -21,11 +21,11 @@ from corpus import Corpus
 from autograder import report
 from autograder.grading import batch
 from autograder.grading.grade import NOT_FROM_TEMPLATE
-from autograder.homeworks import Homework, Plan, Question, load
+from autograder.homeworks import Homework, Question, load
 from autograder.intake import Submission
 from autograder.judging.results import Check
 from autograder.report import safe
-from autograder.sandbox.protocol import Limits, Request
+from autograder.sandbox.protocol import Limits
 
 pytestmark = pytest.mark.xdist_group("hostile")  # its tests share one grading of the corpus: one worker runs them all
 
@@ -177,13 +177,15 @@ def test_the_graders_own_failure_on_one_submission_costs_only_that_one(tmp_path)
     hw1 = load("hw1")
     q1 = next(q for q in hw1.questions if q.name == "q1")
 
-    def fragile(rng):
-        def score(replies):
-            if replies[0].value == "boom":
-                raise KeyError("an answer the judging did not foresee")
-            return [Check("value", 1, replies[0].status == "ok")]
+    def fragile(ask):
+        ask.value("answer")
 
-        return Plan([Request("value", "answer")], score)
+        def score(replies):
+            if replies["answer"].value == "boom":
+                raise KeyError("an answer the judging did not foresee")
+            return [Check("value", 1, replies["answer"].status == "ok")]
+
+        return score
 
     homework = Homework("hw1", [q1, Question("q2", 5, fragile)], seed=1)
     submissions = []

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder.homeworks import hw1, hw2
+from autograder.homeworks import Question, hw1, hw2
 from autograder.sandbox import codec, probes
 from autograder.sandbox.protocol import Reply
 
@@ -59,9 +59,9 @@ def answer(request, namespace: dict, folder) -> Reply:
     return Reply("ok", value=doc.get("value"), observed=doc.get("observed") or {}, infos=infos)
 
 
-def lost_points(question, seed: int, namespace: dict, folder) -> list[str]:
-    plan = question(random.Random(seed))
-    checks = plan.score([answer(request, namespace, folder) for request in plan.requests])
+def lost_points(declaration, seed: int, namespace: dict, folder) -> list[str]:
+    plan = Question("q", 1, declaration).plan(random.Random(seed))
+    checks = plan.judge([answer(request, namespace, folder) for request in plan.requests])
     return [f"{c.name}: {c.message}" for c in checks if not c.passed]
 
 

@@ -47,7 +47,7 @@ def grade(path: str, homework: Homework, limits: Limits = Limits(), name: str | 
     for question, plan in plans:
         replies = execution.replies[offset: offset + len(plan.requests)]
         offset += len(plan.requests)
-        questions.append(QuestionResult(question.name, question.points, _scaled(plan.score(replies), question.points)))
+        questions.append(QuestionResult(question.name, question.points, _scaled(plan.judge(replies), question.points)))
     notes = ([] if submitted.from_template else [NOT_FROM_TEMPLATE]) + execution.notes
     return SubmissionResult(name, homework.name, questions, notes=notes, log=execution.log,
                             isolation=execution.isolation, seconds=time.monotonic() - started,

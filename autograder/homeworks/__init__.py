@@ -7,9 +7,10 @@ import json
 import os
 import random
 import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
+from autograder.judging.asking import Asks, manual_violation
 from autograder.judging.results import Check
 from autograder.sandbox.protocol import Reply, Request
 
@@ -30,22 +31,43 @@ class NotBuilt(LookupError):
     """A homework whose points ``build`` has not written yet (one being added)."""
 
 
+Replies = Mapping[Hashable, Reply]  # a question's replies, under the keys it asked them by
+Score = Callable[[Replies], list[Check]]  # how a question judges its replies: checks whose points are weights
+
+
 @dataclass
 class Plan:
-    """The requests of one question, and the function that turns their replies into checks.
+    """The requests of one question, under their keys, and how it judges their replies."""
 
-    Check points are weights; grading scales them to the question's points.
-    """
+    asked: dict[Hashable, Request]
+    score: Score
 
-    requests: list[Request]
-    score: Callable[[list[Reply]], list[Check]]
+    @property
+    def requests(self) -> list[Request]:
+        return list(self.asked.values())
+
+    def judge(self, replies: Sequence[Reply]) -> list[Check]:
+        """The checks of the replies to :attr:`requests`, in their order; grading scales the weights to the question's points.
+
+        A question that asks for a manual gradient scores 0 when autograd computed it, whatever its checks say."""
+        named = dict(zip(self.asked, replies, strict=True))
+        manual = {key: request.target for key, request in self.asked.items() if request.options.get("inference")}
+        return manual_violation(named, manual) or self.score(named)
 
 
 @dataclass
 class Question:
+    """A question as its homework declares it: what it asks (drawing its hidden inputs from the rng of
+    :class:`~autograder.judging.asking.Asks`) and, returned, how it judges the replies."""
+
     name: str
     points: float
-    plan: Callable[[random.Random], Plan]
+    declaration: Callable[[Asks], Score]
+
+    def plan(self, rng: random.Random) -> Plan:
+        ask = Asks(rng)
+        score = self.declaration(ask)
+        return Plan(ask.asked, score)
 
 
 @dataclass
@@ -56,18 +78,18 @@ class Homework:
     data: Callable[[str], None] | None = None  # fills the folder ``data/`` beside the notebook with what it reads
 
     @classmethod
-    def declared(cls, name: str, plans: dict[str, Callable[[random.Random], Plan]], seed: int,
+    def declared(cls, name: str, questions: dict[str, Callable[[Asks], Score]], seed: int,
                  data: Callable[[str], None] | None = None) -> Homework:
-        """The homework whose questions are ``plans`` (name: plan, in order), each worth the points of its master."""
+        """The homework whose ``questions`` are declared in order (name: declaration), each worth the points of its master."""
         path = os.path.join(os.path.dirname(__file__), name, POINTS)
         try:
             with open(path, encoding="utf-8") as f:
                 points = json.load(f)
         except OSError as e:
             raise NotBuilt(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
-        if list(points) != list(plans):
-            raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(plans)}")
-        return cls(name, [Question(q, points[q], plan) for q, plan in plans.items()], seed, data)
+        if list(points) != list(questions):
+            raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(questions)}")
+        return cls(name, [Question(q, points[q], declaration) for q, declaration in questions.items()], seed, data)
 
     def rng(self, question: str) -> random.Random:
         return random.Random(f"{self.seed}/{self.name}/{question}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import torch
 
@@ -41,31 +41,34 @@ def shape_of(*tensors: torch.Tensor) -> str:
 
 
 class Asks:
-    """Collects the requests of one question; each returns the index of its reply."""
+    """Collects the requests of one question, each under the key its reply is read by (its target unless
+    ``key=`` says otherwise: a question that asks one function several times names each call)."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.requests: list[Request] = []
+        self.asked: dict[Hashable, Request] = {}
 
-    def probe(self, probe: str, target: str, *args, cost: float = 1.0, seed: int | None = None,
-              manual: bool = False, substitute: dict | None = None, **kwargs) -> int:
+    def probe(self, probe: str, target: str, *args, key: Hashable = None, cost: float = 1.0, seed: int | None = None,
+              manual: bool = False, substitute: dict | None = None, **kwargs) -> None:
         """Ask the child to run ``probe`` on the notebook name(s) ``target`` (names joined by commas); ``cost`` is
         its time limit in graded calls' limits. A ``manual`` call runs where autograd cannot; ``substitute`` maps
         notebook names to the grader's functions (:class:`~autograder.sandbox.codec.GraderFunction`) that take
         their place for this call."""
+        key = target if key is None else key
+        if key in self.asked:
+            raise ValueError(f"two requests of one question under the key {key!r}")
         seed = self.rng.randrange(2**31) if seed is None else seed
         options = {"inference": True} if manual else {}
         if substitute:
             options["substitute"] = substitute
-        self.requests.append(Request(probe, target, args, kwargs, seed=seed, cost=cost, options=options))
-        return len(self.requests) - 1
+        self.asked[key] = Request(probe, target, args, kwargs, seed=seed, cost=cost, options=options)
 
-    def call(self, target: str, *args, cost: float = 1.0, manual: bool = False, substitute: dict | None = None,
-             **kwargs) -> int:
-        return self.probe("call", target, *args, cost=cost, manual=manual, substitute=substitute, **kwargs)
+    def call(self, target: str, *args, key: Hashable = None, cost: float = 1.0, manual: bool = False,
+             substitute: dict | None = None, **kwargs) -> None:
+        self.probe("call", target, *args, key=key, cost=cost, manual=manual, substitute=substitute, **kwargs)
 
-    def value(self, target: str) -> int:
-        return self.probe("value", target)
+    def value(self, target: str) -> None:
+        self.probe("value", target)
 
 
 def tensor_problem(reply: Reply, expected: torch.Tensor, dtype: torch.dtype, what: str,
@@ -74,6 +77,11 @@ def tensor_problem(reply: Reply, expected: torch.Tensor, dtype: torch.dtype, wha
     """Why the reply is not ``expected`` as a tensor of ``dtype``, or None (``n`` and ``known`` diagnose it)."""
     rtol, atol = tol or compare.tolerances(dtype)
     return compare.reply_problem(reply, what) or compare.tensor_mismatch(reply.value, expected, dtype, rtol, atol, what, n, known)
+
+
+def reply_item(reply: Reply, key) -> Reply:
+    """One entry of a dict reply, as a reply of its own (so the tensor checks apply to it)."""
+    return Reply("ok", value=reply.value[key], infos=reply.infos)
 
 
 def bce_mixups(z: torch.Tensor, y: torch.Tensor) -> list[compare.Known]:
@@ -91,14 +99,15 @@ def bce_mixups(z: torch.Tensor, y: torch.Tensor) -> list[compare.Known]:
 NO_GRAPH = "does not require grad and does not have a grad_fn"  # what a backward pass says where autograd cannot run
 
 
-def manual_violation(replies: list[Reply], names: dict[int, str]) -> list[Check] | None:
-    """The rule for manual functions: autograd inside one scores the whole question 0.
+def manual_violation(replies: Mapping[Hashable, Reply], names: dict[Hashable, str]) -> list[Check] | None:
+    """The rule for manual functions (``names``: the keys of their replies, and the functions): autograd inside one
+    scores the whole question 0.
 
     Judged by behaviour first: a manual call runs in ``torch.inference_mode()``, where a backward pass finds no
     graph and fails. A count of backward passes, kept inside the notebook's own process, catches what gets around
     that (``torch.func``); being observed there, it catches mistakes, not forgeries."""
-    for index, name in names.items():
-        reply = replies[index]
+    for key, name in names.items():
+        reply = replies[key]
         if reply.status == "error" and NO_GRAPH in reply.error:
             return [Check("manual gradients", 1.0, False,
                           f"{name} needed autograd, which cannot run where the grader calls manual gradients "
@@ -179,15 +188,30 @@ def trajectory_problem(metrics: dict, expected: dict, data, what) -> str | None:
     return None
 
 
-def known_trajectory(metrics, mixups, data) -> str:
-    """"; <meaning>" when ``metrics`` follow one of the wrong trajectories that ``mixups()`` yields as
-    (metrics, meaning) pairs (each computed only when the ones before it do not match), else ""."""
-    return next((f"; {meaning}" for expected, meaning in mixups() if trajectory_problem(metrics, expected, data, "") is None), "")
-
-
-def trajectory_check(name: str, points: float, problem: str | None, metrics, expected: dict) -> Check:
-    """The check of a training trajectory, carrying the student's curves beside the reference's for the feedback."""
+def trajectory_check(name: str, points: float, problem: str | None, metrics, expected: dict, data, what: str,
+                     mixups) -> Check:
+    """The check of a training run's ``metrics`` against the reference's ``expected`` on ``data``, unless an earlier
+    ``problem`` already fails it. A run off the trajectory is named when it follows one of the wrong trajectories
+    that ``mixups()`` yields as (metrics, meaning) pairs (each computed only when the ones before it do not match).
+    The check carries the student's curves beside the reference's, for the feedback."""
+    if problem is None:
+        problem = trajectory_problem(metrics, expected, data, what)
+        if problem:
+            problem += next((f"; {meaning}" for wrong, meaning in mixups() if trajectory_problem(metrics, wrong, data, "") is None), "")
+    else:
+        metrics = None
     return dataclasses.replace(check(name, points, problem), curves=curves(metrics, expected))
+
+
+def accuracy_check(accuracy: float, test_images: int, bar: float, reference: float, measured: str = "",
+                   unseen_by: str = "the function", advice: str = "") -> Check:
+    """The check of a trained model's accuracy on test images it never saw, against the bar (the reference's
+    accuracy less a margin); ``measured`` says what was measured, ``advice`` ends the message of a miss."""
+    of = f" of {measured}" if measured else ""
+    if accuracy >= bar:
+        return Check("test accuracy", 1, True, f"accuracy{of} on the {test_images:,} unseen test images: {accuracy:.1%} (bar {bar:.1%})")
+    return Check("test accuracy", 1, False, f"accuracy{of} on the {test_images:,} test images {unseen_by} never saw: {accuracy:.1%}, "
+                                            f"below the bar of {bar:.1%} (the reference reaches {reference:.1%}){advice}")
 
 
 def curves(metrics, expected: dict) -> dict | None:

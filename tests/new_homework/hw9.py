@@ -3,33 +3,34 @@ of the package as ``autograder/homeworks/hw9/__init__.py``)."""
 
 from __future__ import annotations
 
-import random
-
-from autograder.homeworks import Homework, Plan
+from autograder.homeworks import Homework, Replies, Score
 from autograder.judging.asking import DTYPES, Asks, shape_of, short, tensor_problem, uniform
 from autograder.judging.compare import check
+from autograder.judging.results import Check
 
 
-def q1(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    asked = [(x, ask.call("square", x)) for x in (uniform(rng, rng.randint(3, 20), low=-2, high=2, dtype=d) for d in DTYPES)]
+def q1(ask: Asks) -> Score:
+    xs = {dtype: uniform(ask.rng, ask.rng.randint(3, 20), low=-2, high=2, dtype=dtype) for dtype in DTYPES}
+    for dtype, x in xs.items():
+        ask.call("square", x, key=dtype)
 
-    def score(r):
-        return [check(f"square {short(x.dtype)}", 1, tensor_problem(r[i], x.double() ** 2, x.dtype, f"square(x) at x of shape {shape_of(x)}"))
-                for x, i in asked]
+    def score(r: Replies) -> list[Check]:
+        return [check(f"square {short(dtype)}", 1, tensor_problem(r[dtype], x.double() ** 2, dtype, f"square(x) at x of shape {shape_of(x)}"))
+                for dtype, x in xs.items()]
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def q2(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    asked = [(x, ask.call("dsquare", x, manual=True)) for x in (uniform(rng, rng.randint(3, 20), low=-2, high=2, dtype=d) for d in DTYPES)]
+def q2(ask: Asks) -> Score:
+    xs = {dtype: uniform(ask.rng, ask.rng.randint(3, 20), low=-2, high=2, dtype=dtype) for dtype in DTYPES}
+    for dtype, x in xs.items():
+        ask.call("dsquare", x, key=dtype, manual=True)
 
-    def score(r):
-        return [check(f"dsquare {short(x.dtype)}", 1, tensor_problem(r[i], 2 * x.double(), x.dtype, f"dsquare(x) at x of shape {shape_of(x)}"))
-                for x, i in asked]
+    def score(r: Replies) -> list[Check]:
+        return [check(f"dsquare {short(dtype)}", 1, tensor_problem(r[dtype], 2 * x.double(), dtype, f"dsquare(x) at x of shape {shape_of(x)}"))
+                for dtype, x in xs.items()]
 
-    return Plan(ask.requests, score)
+    return score
 
 
 HOMEWORK = Homework.declared("hw9", {"q1": q1, "q2": q2}, seed=9)

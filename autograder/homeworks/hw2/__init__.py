@@ -1,23 +1,26 @@
 """hw2, neural networks and backprop: what each question asks of the notebook and how it is judged.
 
-The contract is ASSIGNMENTS.md; the standard is :mod:`.reference`. Inputs are drawn at grading
-time from the homework's seed, at sizes other than the notebook's, in float32 and float64.
+Each question is declared as a function ``qN(ask)``, as in :mod:`autograder.homeworks.hw1`. The
+contract is ASSIGNMENTS.md; the standard is :mod:`.reference`; the usual mistakes, named in the
+feedback, are in :mod:`.mistakes`; the network the grader hands to the notebook is :mod:`.network`.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import torch
 
-from autograder.homeworks import Homework, Plan
+from autograder.homeworks import Homework, Replies, Score
+from autograder.homeworks.hw2 import mistakes
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.hw2.network import network
 from autograder.homeworks.mnist import split, test_set, training_images
 from autograder.judging import compare, gradcheck
 from autograder.judging.asking import (
-    DTYPES, TRAINING, Asks, bce_mixups, generator, is_number, manual_violation, own_gradcheck, randn, requires_grad, shape_of, short,
-    tensor_problem, known_trajectory, trajectory_check, trajectory_problem,
+    DTYPES, TRAINING, Asks, accuracy_check, reply_item, bce_mixups, generator, own_gradcheck, randn, requires_grad, shape_of, short,
+    tensor_problem, trajectory_check,
 )
 from autograder.judging.compare import check
 from autograder.judging.results import Check
@@ -43,54 +46,49 @@ def _network_inputs(rng: random.Random, dtype, classifier: bool):
     return X, y, params
 
 
-def q1(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = [_network_inputs(rng, dtype, False) for dtype in DTYPES]
-    asked = [(X, params, ask.call("mlp_forward", X, *params)) for X, _, params in cases]
+def q1(ask: Asks) -> Score:
+    cases = {dtype: _network_inputs(ask.rng, dtype, False) for dtype in DTYPES}
+    for dtype, (X, _, params) in cases.items():
+        ask.call("mlp_forward", X, *params, key=dtype)
 
-    def score(r):
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for X, params, i in asked:
+        for dtype, (X, _, params) in cases.items():
             what = f"mlp_forward for X, W1, b1, w2, b2 of shapes {shape_of(X, *params)}"
             X64, W1, b1, w2, b2 = X.double(), *(p.double() for p in params)
-            known = [(ref.mlp_forward(X64, W1, b1, w2, torch.zeros_like(b2)), "the output bias b2 is missing"),
-                     (ref.mlp_forward(X64, W1, torch.zeros_like(b1), w2, b2), "the hidden bias b1 is missing"),
-                     ((X64 @ W1.T + b1) @ w2 + b2, "the tanh between the layers is missing")]
-            checks.append(check(f"predictions {short(X.dtype)}", 1, tensor_problem(
-                r[i], ref.mlp_forward(X64, W1, b1, w2, b2), X.dtype, what, known=known)))
+            checks.append(check(f"predictions {short(dtype)}", 1, tensor_problem(
+                r[dtype], ref.mlp_forward(X64, W1, b1, w2, b2), dtype, what, known=mistakes.forward(X64, W1, b1, w2, b2))))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def _manual_network_gradients(name: str, output, gradients, classifier: bool, weight: float):
+def _manual_network_gradients(name: str, output, gradients, classifier: bool, weight: float) -> Callable[[Asks], Score]:
     """q2 and q4: every gradient of the dict, both dtypes (``weight`` each), then gradcheck of the float64 ones
     against the loss ``output(predictions, y)`` of the student's own mlp_forward.
 
-    Wrong gradients are diagnosed against the usual mistakes (:func:`_backprop_mixups`).
+    Wrong gradients are diagnosed against the usual mistakes (:func:`mistakes.backprop`).
     """
 
-    def plan(rng: random.Random) -> Plan:
-        ask = Asks(rng)
-        cases = [_network_inputs(rng, dtype, classifier) for dtype in DTYPES]
-        asked = [(X, y, params, ask.call(name, X, y, *params, manual=True)) for X, y, params in cases]
-        X, y, params = cases[-1]
+    def declaration(ask: Asks) -> Score:
+        cases = {dtype: _network_inputs(ask.rng, dtype, classifier) for dtype in DTYPES}
+        for dtype, (X, y, params) in cases.items():
+            ask.call(name, X, y, *params, key=dtype, manual=True)
+        X, y, params = cases[torch.float64]
         point, y64 = tuple(t.double() for t in (X, *params)), y.double()
-        around = ask.probe("each", "mlp_forward", gradcheck.points(point, [1, 2, 3, 4]))
+        ask.probe("each", "mlp_forward", gradcheck.points(point, [1, 2, 3, 4]), key="forward around")
 
-        def score(r):
-            if violation := manual_violation(r, {i: name for *_, i in asked}):
-                return violation
+        def score(r: Replies) -> list[Check]:
             checks = []
-            for X, y, params, i in asked:
-                dtype, reply = X.dtype, r[i]
+            for dtype, (X, y, params) in cases.items():
+                reply = r[dtype]
                 at = f"for X, y, W1, b1, w2, b2 of shapes {shape_of(X, y, *params)}"
                 point64 = [t.double() for t in (X, y, *params)]
                 expected = gradients(*point64)
                 problem = compare.reply_problem(reply, f"{name} {at}")
                 if problem is None and not isinstance(reply.value, dict):
                     problem = f"{name} {at} returned {type(reply.value).__name__}, expected a dict with keys {', '.join(PARAMETERS)}"
-                known = _backprop_mixups(*point64, classifier)
+                known = mistakes.backprop(*point64, classifier)
                 key_problems = {}
                 for key in PARAMETERS:
                     what = f"{name}(...)[{key!r}] {at}"
@@ -103,15 +101,15 @@ def _manual_network_gradients(name: str, output, gradients, classifier: bool, we
                     note = " (the weight gradients are right: only the bias gradient is wrong)" if bias_only else ""
                     checks.append(check(f"{key} {short(dtype)}", weight, key_problems[key] and key_problems[key] + note))
             loss = "loss (of your mlp_forward)"
-            own = own_gradcheck(r[around], "mlp_forward", r[asked[-1][-1]], name, point, [1, 2, 3, 4], _dict_vjps, PARAMETERS,
-                                output=lambda predictions: output(predictions, y64))
-            checks.append(gradcheck.verdict(f"gradcheck of {name} against the loss", 2, own, _forward_right(r[around], point),
+            own = own_gradcheck(r["forward around"], "mlp_forward", r[torch.float64], name, point, [1, 2, 3, 4], _dict_vjps,
+                                PARAMETERS, output=lambda predictions: output(predictions, y64))
+            checks.append(gradcheck.verdict(f"gradcheck of {name} against the loss", 2, own, _forward_right(r["forward around"], point),
                                             all(c.passed for c in checks[-4:]), loss, name))
             return checks
 
-        return Plan(ask.requests, score)
+        return score
 
-    return plan
+    return declaration
 
 
 def _dict_vjps(grads) -> list:
@@ -127,66 +125,33 @@ def _forward_right(values: Reply, point) -> bool:
     return compare.tensor_mismatch(values.value[0], ref.mlp_forward(*point), torch.float64, 1e-9, 1e-10, "") is None
 
 
-def _backprop_mixups(X, y, W1, b1, w2, b2, classifier: bool) -> dict[str, list]:
-    """For each gradient, what the usual backprop mistakes give in its place (float64, the same inputs)."""
-    n, p = X.shape[0], ref.mlp_forward(X, W1, b1, w2, b2)
-    if classifier:
-        s = torch.sigmoid(p)
-        dz = (s - y) / n
-        wrong_dz = [(s * (1 - s) / n, "it equals the gradient with the sigmoid's derivative s(1 - s) where the loss's "
-                                      "derivative in z belongs: that is the sigmoid's derivative, not the loss's; differentiate "
-                                      "the cross-entropy itself in z"),
-                    ((s - y) * s * (1 - s) / n, "it equals the gradient of the squared error through the sigmoid: this "
-                                                "loss is the cross-entropy; differentiate it in z, through the logarithms")]
-    else:
-        dz, wrong_dz = 2 * (p - y) / n, []
-    wrong_tanh = [(lambda z, h: 1 - z**2, "tanh's derivative is written with the pre-activation z where the activation "
-                                          "h = tanh(z) belongs"),
-                  (lambda z, h: 1 - h, "tanh's derivative is missing a square: differentiate tanh again"),
-                  (lambda z, h: torch.ones_like(h), "the tanh's derivative is missing from the chain rule")]
-    variants = [(ref.backprop(X, W1, b1, w2, wrong), meaning) for wrong, meaning in wrong_dz]
-    variants += [(ref.backprop(X, W1, b1, w2, dz, derivative), meaning) for derivative, meaning in wrong_tanh]
-    known = {key: [(grads[key], meaning) for grads, meaning in variants] for key in PARAMETERS}
-    right = ref.backprop(X, W1, b1, w2, dz)
-    for key in ("b1", "b2"):
-        known[key] += [(torch.zeros_like(right[key]), f"the gradient of {key} is all zeros: the bias gradient is missing"),
-                       (right[key] / n, f"it is 1/n = 1/{n} of the expected value: a mean over the examples where the sum "
-                                        f"belongs (the 1/n is already in dL/dprediction)")]
-    return known
-
-
-def reply_item(reply, key):
-    """One entry of a dict reply, as a reply of its own (so the tensor checks apply to it)."""
-    return Reply("ok", value=reply.value[key], infos=reply.infos)
-
-
 q2 = _manual_network_gradients("mlp_grads", ref.mse, ref.mlp_grads, classifier=False, weight=1.25)
 q4 = _manual_network_gradients("classifier_grads", ref.bce_with_logits, ref.classifier_grads, classifier=True, weight=1)
 
 
-def q3(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = []
+def q3(ask: Asks) -> Score:
+    rng = ask.rng
+    cases = {}
     for dtype in DTYPES:
         x = randn(rng, *rng.choice([(rng.randint(2, 30),), (rng.randint(2, 5), rng.randint(2, 5))]), dtype=dtype, scale=2.0)
-        outputs = [randn(rng, *x.shape, dtype=dtype), randn(rng, *x.shape, dtype=dtype), torch.ones_like(x)]
-        cases.append((x, outputs, ask.probe("vjp", "Tanh", x, outputs)))
-    x64 = cases[-1][0]
+        cases[dtype] = x, [randn(rng, *x.shape, dtype=dtype), randn(rng, *x.shape, dtype=dtype), torch.ones_like(x)]
+        ask.probe("vjp", "Tanh", *cases[dtype], key=dtype)
+    x64 = cases[torch.float64][0]
     one_hots = list(torch.eye(x64.numel(), dtype=torch.float64).reshape(-1, *x64.shape))
-    jacobian = ask.probe("vjp", "Tanh", x64, one_hots)  # its rows, for gradcheck
-    around = ask.probe("each", "Tanh", gradcheck.points((x64,), [0]), method="apply")
+    ask.probe("vjp", "Tanh", x64, one_hots, key="jacobian")  # its rows, for gradcheck
+    ask.probe("each", "Tanh", gradcheck.points((x64,), [0]), key="around", method="apply")
 
-    def score(r):
-        for *_, i in cases:
-            reply = r[i]
+    def score(r: Replies) -> list[Check]:
+        for dtype in DTYPES:
+            reply = r[dtype]
             if reply.status == "ok" and not reply.observed.get("is_function"):
                 return [Check("Tanh", 1, False, "Tanh must be a subclass of torch.autograd.Function, used as Tanh.apply(x)")]
             if reply.status == "ok" and reply.observed.get("backward_calls_inside", 0) > 0:
                 return [Check("manual backward", 1, False, "Tanh.backward ran a backward pass (autograd) itself: it must "
                                                           "compute the gradient by hand, from the saved output; this question scores 0")]
         checks = []
-        for x, outputs, i in cases:
-            reply, dtype, at = r[i], x.dtype, f"for x of shape {shape_of(x)}"
+        for dtype, (x, outputs) in cases.items():
+            reply, at = r[dtype], f"for x of shape {shape_of(x)}"
             problem = compare.reply_problem(reply, f"Tanh.apply(x) {at}")
             forward = problem or tensor_problem(reply_item(reply, "forward"), torch.tanh(x.double()), dtype, f"Tanh.apply(x) {at}")
             checks.append(check(f"forward {short(dtype)}", 0.5, forward))
@@ -194,19 +159,19 @@ def q3(rng: random.Random) -> Plan:
                 what = f"the gradient Tanh.backward gives {at} and a{' ones' if n == 2 else ' random'} grad_output"
                 got = None if problem else reply.value["vjps"][n]
                 vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype,
-                                                         *compare.tolerances(dtype), what, known=_tanh_mixups(x.double(), g.double()))
+                                                         *compare.tolerances(dtype), what, known=mistakes.tanh_backward(x.double(), g.double()))
                 checks.append(check(f"backward {short(dtype)} #{n + 1}", 1, vjp))
-        own = own_gradcheck(r[around], "Tanh.apply", r[jacobian], "Tanh.backward", (x64,), [0], _jacobian_vjps(x64), ["x"])
+        own = own_gradcheck(r["around"], "Tanh.apply", r["jacobian"], "Tanh.backward", (x64,), [0], _jacobian_vjps(x64), ["x"])
         checks.append(gradcheck.verdict("gradcheck of Tanh.backward against Tanh.forward", 1.5, own, checks[-4].passed,
                                         all(c.passed for c in checks[-3:]), "Tanh.forward", "Tanh.backward"))
-        saves = compare.reply_problem(r[cases[-1][2]], "Tanh") or (
-            None if r[cases[-1][2]].observed.get("saves_output") else
+        saves = compare.reply_problem(r[torch.float64], "Tanh") or (
+            None if r[torch.float64].observed.get("saves_output") else
             "Tanh.forward does not save its output: save tanh(x) (ctx.save_for_backward(out)) and compute the backward "
             "from it, without a second tanh")
         checks.append(check("backward from the saved output", 1.5, saves))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
 def _jacobian_vjps(x):
@@ -218,24 +183,15 @@ def _jacobian_vjps(x):
     return vjps
 
 
-def _tanh_mixups(x, grad_output) -> list:
-    out = torch.tanh(x)
-    return [(grad_output * (1 - x**2), "it uses the input x where the output belongs: the derivative written with the "
-                                       "input instead of tanh(x) (save the output in forward and use it)"),
-            (1 - out**2, "grad_output is not multiplied in: backward returns the gradient arriving at the output times "
-                         "the local derivative"),
-            (grad_output * (1 - out), "tanh's derivative is missing a square: differentiate tanh again")]
+def q5(ask: Asks) -> Score:
+    calls = [(ask.rng.randint(2, 30), ask.rng.randint(2, 20), ask.rng.randrange(10**6)) for _ in range(2)]
+    for arguments in calls:
+        ask.call("fix_leaf_init", *arguments, key=arguments)
 
-
-def q5(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = [(rng.randint(2, 30), rng.randint(2, 20), rng.randrange(10**6)) for _ in range(2)]
-    asked = [(c, ask.call("fix_leaf_init", *c)) for c in cases]
-
-    def score(r):
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for (d_in, d_hidden, seed), i in asked:
-            reply = r[i]
+        for d_in, d_hidden, seed in calls:
+            reply = r[d_in, d_hidden, seed]
             what = f"fix_leaf_init({d_in}, {d_hidden}, seed={seed})"
             problem = compare.reply_problem(reply, what)
             if problem is None and not (isinstance(reply.value, (list, tuple)) and len(reply.value) == 4):
@@ -250,23 +206,23 @@ def q5(rng: random.Random) -> Plan:
             checks.append(check(what, 1, problem))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def q6(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = []
+def q6(ask: Asks) -> Score:
+    rng = ask.rng
+    cases = {}
     for dtype in DTYPES:
         shapes = [(rng.randint(2, 6), rng.randint(2, 6)), (rng.randint(2, 6),), (1,)]
         values = [randn(rng, *s, dtype=dtype) for s in shapes]
         grads = [randn(rng, *s, dtype=dtype) for s in shapes]
-        alpha = rng.choice([0.01, 0.1, 0.5])
-        cases.append((values, grads, alpha, ask.probe("update", "fix_update", values, grads, alpha)))
+        cases[dtype] = values, grads, rng.choice([0.01, 0.1, 0.5])
+        ask.probe("update", "fix_update", *cases[dtype], key=dtype)
 
-    def score(r):
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for values, grads, alpha, i in cases:
-            reply, dtype = r[i], values[0].dtype
+        for dtype, (values, grads, alpha) in cases.items():
+            reply = r[dtype]
             what = f"fix_update on {len(values)} {short(dtype)} parameters of shapes {', '.join(str(tuple(v.shape)) for v in values)}, alpha={alpha}"
             problem = compare.reply_problem(reply, what)
             unchanged = problem is None and all(
@@ -286,7 +242,7 @@ def q6(rng: random.Random) -> Plan:
             checks.append(check(f"gradients cleared, leaves kept {short(dtype)}", 1, rest))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
 def _network_state(rng: random.Random, n_features: int, hidden: int) -> dict:
@@ -296,14 +252,14 @@ def _network_state(rng: random.Random, n_features: int, hidden: int) -> dict:
             "fc2.weight": randn(rng, 2, hidden, dtype=torch.float32, scale=0.5), "fc2.bias": randn(rng, 2, dtype=torch.float32)}
 
 
-def q7(rng: random.Random) -> Plan:
-    ask = Asks(rng)
+def q7(ask: Asks) -> Score:
+    rng = ask.rng
     d, h = rng.randint(3, 12), rng.randint(3, 12)
     state, X = _network_state(rng, d, h), randn(rng, rng.randint(4, 30), d, dtype=torch.float32)
-    i = ask.probe("evaluate", "fix_evaluate", GraderFunction.of(network, state), X)
+    ask.probe("evaluate", "fix_evaluate", GraderFunction.of(network, state), X)
 
-    def score(r):
-        reply = r[i]
+    def score(r: Replies) -> list[Check]:
+        reply = r["fix_evaluate"]
         what = f"fix_evaluate(model, X) for a {d}-{h}-2 network and X of shape {tuple(X.shape)}"
         problem = compare.reply_problem(reply, what)
         expected = ref.network_from({k: v.double() for k, v in state.items()})(X.double()).detach()
@@ -314,7 +270,7 @@ def q7(rng: random.Random) -> Plan:
         detached = f"{what} returned a tensor that requires grad" if requires_grad(reply) else None
         return [check("evaluation without a graph", 1, no_graph or tensor_problem(reply, expected, torch.float32, what) or detached)]
 
-    return Plan(ask.requests, score)
+    return score
 
 
 def _bce_inputs(rng: random.Random, dtype, extreme: bool):
@@ -326,37 +282,39 @@ def _bce_inputs(rng: random.Random, dtype, extreme: bool):
     return logits.to(dtype), y.to(dtype)
 
 
-def q8(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = [[(extreme, *_bce_inputs(rng, dtype, extreme)) for extreme in (False, True)] for dtype in DTYPES]
-    asked = [[(extreme, logits, y, ask.call("fix_stable_bce", logits, y)) for extreme, logits, y in pair] for pair in cases]
+def q8(ask: Asks) -> Score:
+    cases = {dtype: {extreme: _bce_inputs(ask.rng, dtype, extreme) for extreme in (False, True)} for dtype in DTYPES}
+    for dtype, pair in cases.items():
+        for extreme, (logits, y) in pair.items():
+            ask.call("fix_stable_bce", logits, y, key=(dtype, extreme))
 
-    def score(r):
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for pair in asked:
+        for dtype, pair in cases.items():
             problem = None
-            for extreme, logits, y, i in pair:
+            for extreme, (logits, y) in pair.items():
                 what = f"fix_stable_bce for {'logits of +-1000' if extreme else 'logits'} of shape {shape_of(logits)}"
-                problem = problem or tensor_problem(r[i], ref.stable_bce(logits.double(), y.double()), logits.dtype, what,
+                problem = problem or tensor_problem(r[dtype, extreme], ref.stable_bce(logits.double(), y.double()), dtype, what,
                                                     known=bce_mixups(logits.double(), y.double()))
-            checks.append(check(f"stable {short(pair[0][1].dtype)}", 1, problem))
+            checks.append(check(f"stable {short(dtype)}", 1, problem))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def q9(rng: random.Random) -> Plan:
-    ask = Asks(rng)
+def q9(ask: Asks) -> Score:
+    rng = ask.rng
     sizes = [{}, {"n_features": rng.randint(5, 60), "hidden": rng.randint(3, 20)}]
-    cases = [(init, randn(rng, rng.randint(3, 20), init.get("n_features", 784), dtype=torch.float32)) for init in sizes]
-    asked = [(init, X, ask.probe("module", "SimpleNN", X, **init)) for init, X in cases]
+    cases = {f"SimpleNN({', '.join(f'{k}={v}' for k, v in init.items())})":
+             (init, randn(rng, rng.randint(3, 20), init.get("n_features", 784), dtype=torch.float32)) for init in sizes}
+    for what, (init, X) in cases.items():
+        ask.probe("module", "SimpleNN", X, **init, key=what)
 
-    def score(r):
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for init, X, i in asked:
-            reply = r[i]
+        for what, (init, X) in cases.items():
+            reply = r[what]
             n_features, hidden = init.get("n_features", 784), init.get("hidden", 32)
-            what = f"SimpleNN({', '.join(f'{k}={v}' for k, v in init.items())})"
             problem = compare.reply_problem(reply, what)
             if problem is None and not reply.observed.get("is_module"):
                 problem = f"{what} is not a torch.nn.Module"
@@ -369,7 +327,7 @@ def q9(rng: random.Random) -> Plan:
             checks.append(check(f"forward {what}", 1, output))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
 def _architecture_problem(reply, n_features: int, hidden: int, what: str) -> str | None:
@@ -384,15 +342,15 @@ def _architecture_problem(reply, n_features: int, hidden: int, what: str) -> str
     return None
 
 
-def q10(rng: random.Random) -> Plan:
-    ask = Asks(rng)
+def q10(ask: Asks) -> Score:
+    rng = ask.rng
     data = split(rng.randint(900, 1300), rng.randint(200, 300), rng.randrange(10**6))
     state = ref.fresh_state(784, rng.randint(8, 32), generator(rng))
     settings = {"alpha": rng.choice([0.05, 0.1]), "n_steps": rng.randint(60, 120), "log_every": rng.choice([5, 10, 20])}
-    i = ask.probe("train", "train_model", GraderFunction.of(network, state), *data, **settings, cost=TRAINING)
+    ask.probe("train", "train_model", GraderFunction.of(network, state), *data, **settings, cost=TRAINING)
 
-    def score(r):
-        reply = r[i]
+    def score(r: Replies) -> list[Check]:
+        reply = r["train_model"]
         what = (f"train_model on a fresh 784-{state['fc1.bias'].shape[0]}-2 network and the grader's split "
                 f"({data[0].shape[0]} train, {data[2].shape[0]} val images; alpha={settings['alpha']}, "
                 f"n_steps={settings['n_steps']}, log_every={settings['log_every']})")
@@ -411,24 +369,12 @@ def q10(rng: random.Random) -> Plan:
                                                          f"the model's {name} after {what}")
         no_optim = problem or (f"{what} made a torch.optim optimizer ({', '.join(seen['optimizers'])}): write the update yourself"
                                if seen.get("optimizers") else None)
-        trajectory = problem or trajectory_problem(metrics, expected, data, what)
-        if trajectory and not problem:
-            trajectory += known_trajectory(metrics, lambda: _training_mixups(state, data, settings), data)
-        return [trajectory_check("trajectory", 7, trajectory, metrics, expected),
+        return [trajectory_check("trajectory", 7, problem, metrics, expected, data, what,
+                                 lambda: mistakes.training(state, data, settings)),
                 check("final weights", 3, weights), check("model updated in place", 2, in_place),
                 check("no torch.optim", 2, no_optim)]
 
-    return Plan(ask.requests, score)
-
-
-def _training_mixups(state, data, settings):
-    """The trajectories of the usual training mistakes, each from a fresh copy of the network, one at a time."""
-    for mistake, meaning in (({"clear_gradients": False}, "it follows gradients accumulated across the steps: clear them "
-                                                          "after each update (p.grad = None, or model.zero_grad())"),
-                             ({"log_before_update": True}, "it follows the metrics logged before the step's update: "
-                                                           "compute them right after it")):
-        model = ref.network_from(state)
-        yield ref.train_model(model, *data, **settings, **mistake), meaning
+    return score
 
 
 LABELS = ("Logistic (train)", "Logistic (val)", "Neural Net (train)", "Neural Net (val)")
@@ -441,14 +387,14 @@ def _fake_metrics(rng: random.Random, n: int, log_every: int) -> dict:
     return metrics
 
 
-def q11(rng: random.Random) -> Plan:
-    ask = Asks(rng)
+def q11(ask: Asks) -> Score:
+    rng = ask.rng
     logistic = _fake_metrics(rng, rng.randint(5, 20), rng.choice([10, 20]))
     network = _fake_metrics(rng, rng.randint(5, 20), rng.choice([5, 10]))
-    i = ask.probe("figure", "plot_metrics", logistic, network)
+    ask.probe("figure", "plot_metrics", logistic, network)
 
-    def score(r):
-        reply = r[i]
+    def score(r: Replies) -> list[Check]:
+        reply = r["plot_metrics"]
         what = "plot_metrics(logistic_metrics, nn_metrics)"
         problem = compare.reply_problem(reply, what)
         if problem is None and not reply.observed.get("is_figure"):
@@ -461,7 +407,7 @@ def q11(rng: random.Random) -> Plan:
             checks.append(check(f"{kind} lines", 3, axis_problem))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
 def _lines_problem(lines: list, logistic: dict, network: dict, metric: str, what: str) -> str | None:
@@ -481,14 +427,13 @@ def _lines_problem(lines: list, logistic: dict, network: dict, metric: str, what
     return None
 
 
-def q12(rng: random.Random) -> Plan:
-    ask = Asks(rng)
+def q12(ask: Asks) -> Score:
     X_train, y_train, X_val, y_val = split(Q12_SAMPLES, Q12_VAL, Q12_SEED)
-    i = ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, seed=Q12_SEED, cost=TRAINING,
-                  substitute={"train_model": GraderFunction.of(ref.train_model)}, **Q12_SETTINGS)
+    ask.probe("train_fresh", "SimpleNN,train_model", X_train, y_train, X_val, y_val, key="trained SimpleNN", seed=Q12_SEED,
+              cost=TRAINING, substitute={"train_model": GraderFunction.of(ref.train_model)}, **Q12_SETTINGS)
 
-    def score(r):
-        reply = r[i]
+    def score(r: Replies) -> list[Check]:
+        reply = r["trained SimpleNN"]
         what = (f"SimpleNN() trained by the grader's train_model on its split ({X_train.shape[0]} train, "
                 f"{X_val.shape[0]} val images, alpha={Q12_SETTINGS['alpha']}, n_steps={Q12_SETTINGS['n_steps']})")
         problem = compare.reply_problem(reply, what)
@@ -497,83 +442,75 @@ def q12(rng: random.Random) -> Plan:
                 model = ref.network_from({k: v.float() for k, v in reply.value["state"].items()})
             except (KeyError, RuntimeError, AttributeError):
                 problem = f"{what}: its weights are not those of SimpleNN (fc1: Linear(784, 32), fc2: Linear(32, 2))"
-        if problem is None:
-            X_test, y_test = test_set()
-            with torch.no_grad():
-                accuracy = ref.accuracy(model(X_test), y_test)
-            measured = "your SimpleNN's trained weights in the specified network (fc1, tanh, fc2)"
-            if accuracy >= Q12_BAR:
-                return [Check("test accuracy", 1, True,
-                              f"accuracy of {measured} on the 1,000 unseen test images: {accuracy:.1%} (bar {Q12_BAR:.1%})")]
-            problem = (f"accuracy of {measured} on the 1,000 test images the network never saw: {accuracy:.1%}, below "
-                       f"the bar of {Q12_BAR:.1%} (the reference reaches {Q12_REFERENCE_ACCURACY:.1%}); a network other "
-                       f"than the specified one is measured as the specified one")
-        return [Check("test accuracy", 1, False, problem)]
+        if problem:
+            return [Check("test accuracy", 1, False, problem)]
+        X_test, y_test = test_set()
+        with torch.no_grad():
+            accuracy = ref.accuracy(model(X_test), y_test)
+        return [accuracy_check(accuracy, len(X_test), Q12_BAR, Q12_REFERENCE_ACCURACY,
+                               measured="your SimpleNN's trained weights in the specified network (fc1, tanh, fc2)",
+                               unseen_by="the network", advice="; a network other than the specified one is measured as the specified one")]
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def q13(rng: random.Random) -> Plan:
-    ask = Asks(rng)
-    cases = []
+def q13(ask: Asks) -> Score:
+    rng = ask.rng
+    cases = {}
     for dtype in DTYPES:
         x = randn(rng, rng.randint(3, 12), dtype=dtype, scale=2.0)
-        v = randn(rng, x.shape[0], dtype=dtype)
-        cases.append((x, v, ask.call("softmax", x), ask.call("softmax_vjp", x, v, manual=True)))
+        cases[dtype] = x, randn(rng, x.shape[0], dtype=dtype)
+        ask.call("softmax", x, key=("softmax", dtype))
+        ask.call("softmax_vjp", *cases[dtype], key=("softmax_vjp", dtype), manual=True)
     large = 500.0 + randn(rng, rng.randint(3, 12), dtype=torch.float32, scale=20.0)  # exp(500) overflows float32
-    i_large = ask.call("softmax", large)
-    x64, _, _, _ = cases[-1]
-    one_hots = list(torch.eye(x64.numel(), dtype=torch.float64))
-    rows = [ask.call("softmax_vjp", x64, e, manual=True) for e in one_hots]  # the Jacobian's rows, for gradcheck
-    around = ask.probe("each", "softmax", gradcheck.points((x64,), [0]))
+    ask.call("softmax", large, key="softmax at large entries")
+    x64 = cases[torch.float64][0]
+    rows = [("Jacobian row", k) for k in range(x64.numel())]  # softmax_vjp at each one-hot vector, for gradcheck
+    for key, e in zip(rows, torch.eye(x64.numel(), dtype=torch.float64)):
+        ask.call("softmax_vjp", x64, e, key=key, manual=True)
+    ask.probe("each", "softmax", gradcheck.points((x64,), [0]), key="softmax around")
     A = randn(rng, rng.randint(2, 6), rng.randint(2, 6))
     x_linear, x_mixed = randn(rng, A.shape[1]), randn(rng, rng.randint(3, 8))
-    jacobians = [(ref.linear_map(A), x_linear, f"x -> A x with A of shape {tuple(A.shape)}",
-                  ask.call("jacobian_from_vjps", GraderFunction.of(ref.linear_map, A), x_linear)),
-                 (ref.squash, x_mixed, "x -> tanh(x) * roll(x, 1) + x.sum()",
-                  ask.call("jacobian_from_vjps", GraderFunction.of(ref.squash), x_mixed))]
+    jacobians = {"x -> A x": (ref.linear_map(A), GraderFunction.of(ref.linear_map, A), x_linear, f" with A of shape {tuple(A.shape)}"),
+                 "x -> tanh(x) * roll(x, 1) + x.sum()": (ref.squash, GraderFunction.of(ref.squash), x_mixed, "")}
+    for key, (_, sent, x, _) in jacobians.items():
+        ask.call("jacobian_from_vjps", sent, x, key=key)
 
-    def score(r):
-        if violation := manual_violation(r, {i: "softmax_vjp" for *_, i in cases} | {i: "softmax_vjp" for i in rows}):
-            return violation
+    def score(r: Replies) -> list[Check]:
         checks = []
-        for x, v, i_s, i_vjp in cases:
+        for dtype, (x, v) in cases.items():
             at = f"at x of shape {shape_of(x)}"
-            checks.append(check(f"softmax {short(x.dtype)}", 0.5, tensor_problem(r[i_s], ref.softmax(x.double()), x.dtype, f"softmax {at}")))
-            checks.append(check(f"softmax_vjp {short(x.dtype)}", 1.5, tensor_problem(
-                r[i_vjp], v.double() @ ref.softmax_jacobian(x.double()), x.dtype, f"softmax_vjp(x, v) {at}",
-                known=_softmax_vjp_mixups(x.double(), v.double()))))
+            checks.append(check(f"softmax {short(dtype)}", 0.5, tensor_problem(r["softmax", dtype], ref.softmax(x.double()), dtype,
+                                                                               f"softmax {at}")))
+            checks.append(check(f"softmax_vjp {short(dtype)}", 1.5, tensor_problem(
+                r["softmax_vjp", dtype], v.double() @ ref.softmax_jacobian(x.double()), dtype, f"softmax_vjp(x, v) {at}",
+                known=mistakes.softmax_vjp(x.double(), v.double()))))
         checks.append(check("softmax at large entries", 0.5, tensor_problem(
-            r[i_large], ref.softmax(large.double()), large.dtype, f"softmax at x of shape {shape_of(large)} with entries near 500",
+            r["softmax at large entries"], ref.softmax(large.double()), large.dtype,
+            f"softmax at x of shape {shape_of(large)} with entries near 500",
             known=[(torch.full_like(large, float("nan")), "exp(500) overflows to inf, and inf / inf is nan: subtract the "
                                                           "largest entry first (softmax does not change when a constant is subtracted)")])))
-        own = own_gradcheck(r[around], "softmax", _rows_reply(r, rows), "softmax_vjp", (x64,), [0], _rows_vjps, ["x"])
+        own = own_gradcheck(r["softmax around"], "softmax", _rows_reply([r[key] for key in rows]), "softmax_vjp", (x64,), [0],
+                            _rows_vjps, ["x"])
         checks.append(gradcheck.verdict("gradcheck of softmax_vjp against softmax", 1.5, own, checks[2].passed,
                                         checks[3].passed, "softmax", "softmax_vjp"))
-        for function, x, described, i in jacobians:
-            what = f"jacobian_from_vjps(fn, x) for fn {described} and x of shape {shape_of(x)}"
+        for key, (function, _, x, detail) in jacobians.items():
+            what = f"jacobian_from_vjps(fn, x) for fn {key}{detail} and x of shape {shape_of(x)}"
             expected = torch.autograd.functional.jacobian(function, x)
-            problem = tensor_problem(r[i], expected, x.dtype, what, known=[(expected.T, "it is the transpose: row i holds "
-                                                                                      "the gradient of output i (one backward per output)")])
-            if problem is None and r[i].observed.get("backward_calls", 0) == 0:
+            problem = tensor_problem(r[key], expected, x.dtype, what, known=[(expected.T, "it is the transpose: row i holds "
+                                                                                         "the gradient of output i (one backward per output)")])
+            if problem is None and r[key].observed.get("backward_calls", 0) == 0:
                 problem = f"{what} ran no backward pass: build each row with one backward (or torch.autograd.grad) call"
-            checks.append(check(f"jacobian of {described.split(' with')[0]}", 1, problem))
+            checks.append(check(f"jacobian of {key}", 1, problem))
         return checks
 
-    return Plan(ask.requests, score)
+    return score
 
 
-def _softmax_vjp_mixups(x, v) -> list:
-    s = ref.softmax(x)
-    return [(v * s * (1 - s), "it uses only the diagonal of the Jacobian, s_i (1 - s_i): every output of softmax depends "
-                              "on every input, so the off-diagonal entries count too"),
-            (s * v, "it is softmax times v: the derivative of the normalisation is missing")]
-
-
-def _rows_reply(r, rows) -> Reply:
+def _rows_reply(rows: list[Reply]) -> Reply:
     """The replies of softmax_vjp at each one-hot vector, as one reply whose value is the list of rows."""
-    failed = next((r[i] for i in rows if r[i].status != "ok"), None)
-    return failed or Reply("ok", value=[r[i].value for i in rows])
+    failed = next((reply for reply in rows if reply.status != "ok"), None)
+    return failed or Reply("ok", value=[reply.value for reply in rows])
 
 
 def _rows_vjps(rows) -> list:
