@@ -84,6 +84,20 @@ def run(values: list, args: Sequence, which: Sequence[int], vjps: Sequence[Calla
     return None
 
 
+def elementwise(gradient: torch.Tensor) -> list[Callable]:
+    """The vector-Jacobian product of one input whose function acts elementwise, or whose output is a scalar."""
+    return [lambda g: g * gradient]
+
+
+def from_rows(rows: Sequence[torch.Tensor], shape=None) -> list[Callable]:
+    """The vector-Jacobian product of one input, the Jacobian given by its rows (the gradient the student's code
+    gives at each one-hot grad_output), reshaped to the input's ``shape`` where it is not a vector."""
+    matrix = torch.stack([row.reshape(-1) for row in rows])
+    if shape is None:
+        return [lambda g: g.reshape(-1) @ matrix]
+    return [lambda g: (g.reshape(-1) @ matrix).reshape(shape)]
+
+
 def _as_float64(value) -> torch.Tensor:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = torch.tensor(float(value))

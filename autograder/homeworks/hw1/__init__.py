@@ -74,7 +74,7 @@ def q1(ask: Asks) -> Score:
         checks.append(check("f elementwise", 0.5, f_right))
         df_right = tensor_problem(r["df_manual on a grid"], ref.df(grid), grid.dtype, f"df_manual(x) {at}")
         own = own_gradcheck(r["f around the grid"], "f", r["df_manual on a grid"], "df_manual", (grid,), [0],
-                            lambda df: [lambda g: g * df], ["x"])
+                            gradcheck.elementwise, ["x"])
         checks.append(gradcheck.verdict("gradcheck of df_manual against f", 1, own, f_right is None, df_right is None, "f", "df_manual"))
         what = f"df_autograd(x) at x of shape {shape_of(x_other)}, with f replaced by a polynomial of the grader's"
         derivative = sum(k * c * x_other**(k - 1) for k, c in enumerate(coefficients) if k)
@@ -113,7 +113,7 @@ def q2(ask: Asks) -> Score:
             checks.append(check(f"gradient {short(dtype)}", 2.5, tensor_problem(
                 r["gradient", dtype], ref.least_squares_grad(X64, y64, w64), dtype, f"least_squares_grad {at}", n=X.shape[0])))
         own = own_gradcheck(r["loss around"], "least_squares_loss", r["gradient", torch.float64], "least_squares_grad", point, [2],
-                            lambda grad: [lambda g: g * grad], ["w"])
+                            gradcheck.elementwise, ["w"])
         checks.append(gradcheck.verdict("gradcheck of least_squares_grad against least_squares_loss", 2, own,
                                         checks[-2].passed, checks[-1].passed, "least_squares_loss", "least_squares_grad"))
         return checks

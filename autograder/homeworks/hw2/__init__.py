@@ -161,7 +161,8 @@ def q3(ask: Asks) -> Score:
                 vjp = problem or compare.tensor_mismatch(got, ref.tanh_vjp(x.double(), g.double()), dtype,
                                                          *compare.tolerances(dtype), what, known=mistakes.tanh_backward(x.double(), g.double()))
                 checks.append(check(f"backward {short(dtype)} #{n + 1}", 1, vjp))
-        own = own_gradcheck(r["around"], "Tanh.apply", r["jacobian"], "Tanh.backward", (x64,), [0], _jacobian_vjps(x64), ["x"])
+        own = own_gradcheck(r["around"], "Tanh.apply", r["jacobian"], "Tanh.backward", (x64,), [0],
+                            lambda value: gradcheck.from_rows(value["vjps"], x64.shape), ["x"])
         checks.append(gradcheck.verdict("gradcheck of Tanh.backward against Tanh.forward", 1.5, own, checks[-4].passed,
                                         all(c.passed for c in checks[-3:]), "Tanh.forward", "Tanh.backward"))
         saves = compare.reply_problem(r[torch.float64], "Tanh") or (
@@ -172,15 +173,6 @@ def q3(ask: Asks) -> Score:
         return checks
 
     return score
-
-
-def _jacobian_vjps(x):
-    """The vector-Jacobian products of a Jacobian given by its rows (the backward at each one-hot grad_output)."""
-    def vjps(value) -> list:
-        rows = torch.stack([row.reshape(-1) for row in value["vjps"]])
-        return [lambda g: (g.reshape(-1) @ rows).reshape(x.shape)]
-
-    return vjps
 
 
 def q5(ask: Asks) -> Score:
@@ -491,7 +483,7 @@ def q13(ask: Asks) -> Score:
             known=[(torch.full_like(large, float("nan")), "exp(500) overflows to inf, and inf / inf is nan: subtract the "
                                                           "largest entry first (softmax does not change when a constant is subtracted)")])))
         own = own_gradcheck(r["softmax around"], "softmax", _rows_reply([r[key] for key in rows]), "softmax_vjp", (x64,), [0],
-                            _rows_vjps, ["x"])
+                            gradcheck.from_rows, ["x"])
         checks.append(gradcheck.verdict("gradcheck of softmax_vjp against softmax", 1.5, own, checks[2].passed,
                                         checks[3].passed, "softmax", "softmax_vjp"))
         for key, (function, _, x, detail) in jacobians.items():
@@ -511,11 +503,6 @@ def _rows_reply(rows: list[Reply]) -> Reply:
     """The replies of softmax_vjp at each one-hot vector, as one reply whose value is the list of rows."""
     failed = next((reply for reply in rows if reply.status != "ok"), None)
     return failed or Reply("ok", value=[reply.value for reply in rows])
-
-
-def _rows_vjps(rows) -> list:
-    matrix = torch.stack([row.reshape(-1) for row in rows])
-    return [lambda g: g.reshape(-1) @ matrix]
 
 
 HOMEWORK = Homework.declared("hw2", {
