@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from autograder.judging.results import Check
+from autograder.judging.torch_errors import error_hint
 from autograder.sandbox.protocol import Reply
 
 
@@ -28,35 +29,6 @@ def reply_problem(reply: Reply, what: str) -> str | None:
     if reply.status == "error":
         return f"{what} raised {reply.error}{error_hint(reply.error)}"
     return f"{what}: {reply.error}"
-
-
-NO_CUDA = ("CUDA is not available on the grader: keep tensors on the CPU, or choose the device with "
-           "torch.device('cuda' if torch.cuda.is_available() else 'cpu')")
-# PyTorch's words for the pitfalls of the homeworks, and what they mean there.
-ERROR_CAUSES = (
-    ("a leaf Variable that requires grad is being used in an in-place operation",
-     "an in-place update of a parameter outside torch.no_grad(): wrap the update in `with torch.no_grad():`"),
-    ("grad can be implicitly created only for scalar outputs",
-     "backward() on a non-scalar needs a gradient argument (y.backward(torch.ones_like(y))) or a scalar (y.sum())"),
-    ("modified by an inplace operation",
-     "a tensor autograd saved for the backward pass was changed in place (like s += 1 after s = sigmoid(x)): "
-     "make a new tensor (s = s + 1)"),
-    ("does not require grad and does not have a grad_fn",
-     "the graph is cut between the input and the loss (a .detach(), torch.no_grad(), or a tensor without requires_grad)"),
-    ("'NoneType'",
-     "a .grad is None: no backward reached it, or the parameter was rebound (w = w - alpha * w.grad) into a new "
-     "tensor that is not a leaf, whose .grad autograd never fills; update in place under torch.no_grad()"),
-    ("Trying to backward through the graph a second time",
-     "the graph was freed by the first backward: run the forward pass again before each backward"),
-    ("cannot be multiplied", "the shapes of a matrix product do not fit: check which operand needs a .T"),
-    ("NVIDIA driver", NO_CUDA),
-    ("not compiled with CUDA", NO_CUDA),
-)
-
-
-def error_hint(error: str) -> str:
-    """"; <what it means>" for an error message of a known pitfall, else ""."""
-    return next((f"; {cause}" for words, cause in ERROR_CAUSES if words in error), "")
 
 
 Known = tuple[torch.Tensor, str]
