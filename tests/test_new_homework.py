@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from conftest import ROOT, cli_env
@@ -49,6 +50,8 @@ def test_a_homework_is_a_master_and_a_folder(checkout):
     assert built.returncode == 0, built.stderr
     for path in ("student_template/hw9.ipynb", "solutions/hw9.ipynb", "dist/hw9-autograder.zip", "dist/hw9-student.zip"):
         assert (checkout / path).is_file(), path
+    with zipfile.ZipFile(checkout / "dist" / "hw9-student.zip") as bundle:
+        assert bundle.namelist() == ["hw9/hw9.ipynb"]  # hw9 reads no data, so its bundle carries none
     verified = in_checkout(checkout, "verify", "--assignment", "hw9")
     assert verified.returncode == 0, verified.stderr
     assert "solutions/hw9.ipynb scored 100/100" in verified.stdout
@@ -75,3 +78,13 @@ def test_build_refuses_a_question_whose_text_states_other_points(tmp_path):
     assert done.returncode == 1
     assert "q2: its BEGIN QUESTION cell gives 60 points, its text says (50 points)" in done.stderr
     assert not (root / "solutions" / "hw9.ipynb").exists()
+
+
+def test_build_refuses_a_master_whose_questions_are_not_the_declarations(tmp_path):
+    root = new_checkout(tmp_path)
+    declarations = root / "autograder" / "homeworks" / "hw9" / "__init__.py"
+    declarations.write_text(declarations.read_text().replace('{"q1": q1, "q2": q2}', '{"q1": q1}'))
+    done = in_checkout(root, "build", "--assignment", "hw9")
+    assert done.returncode == 1
+    assert "error: hw9: its master's questions ['q1', 'q2'] are not its declarations' ['q1']" in done.stderr
+    assert not (root / "dist" / "hw9-student.zip").exists()

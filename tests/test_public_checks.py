@@ -181,7 +181,8 @@ FAKE_COLAB = {
 def unpacked_bundle(assignment, folder):
     """The student bundle of the committed template, unpacked into ``folder``: returns the homework's folder."""
     bundle = folder / "bundle.zip"
-    write_bundle(assignment, (ROOT / "student_template" / f"{assignment}.ipynb").read_text(), str(bundle))
+    write_bundle(assignment, (ROOT / "student_template" / f"{assignment}.ipynb").read_text(), str(bundle),
+                 load(assignment).offline_data)
     with zipfile.ZipFile(bundle) as z:
         z.extractall(folder)
     return folder / assignment

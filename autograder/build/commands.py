@@ -13,7 +13,7 @@ from autograder.build import points, settings
 from autograder.build.bundle import write_bundle
 from autograder.build.notebooks import normalized
 from autograder.build.package import ROOT, repack
-from autograder.homeworks import POINTS
+from autograder.homeworks import POINTS, load
 
 
 def outputs(name: str, root: str = ROOT) -> dict[str, str]:
@@ -83,9 +83,15 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
                       file=sys.stderr)
                 repack(made["zip"], paths["zip"], name, shared)
                 print(f"{name}: wrote {os.path.relpath(paths['zip'], root)}", file=sys.stderr)
-                write_bundle(name, made["student"], paths["bundle"])
-                print(f"{name}: wrote {os.path.relpath(paths['bundle'], root)} (the student notebook and the MNIST subset, "
-                      f"for working offline; {time.monotonic() - started:.1f} s)", file=sys.stderr)
+                try:
+                    offline_data = load(name).offline_data
+                except LookupError as e:
+                    print(f"error: {e}", file=sys.stderr)
+                    return 1
+                write_bundle(name, made["student"], paths["bundle"], offline_data)
+                print(f"{name}: wrote {os.path.relpath(paths['bundle'], root)} (the student notebook"
+                      f"{' and its data' if offline_data else ''}, for working offline; {time.monotonic() - started:.1f} s)",
+                      file=sys.stderr)
     if stale:
         print("out of date with the master notebooks (run `python -m autograder build`): " + ", ".join(stale), file=sys.stderr)
         return 1
@@ -102,7 +108,6 @@ def _read(path: str) -> str:
 
 def verify(names: list[str], root: str = ROOT) -> int:
     from autograder.grading.grade import grade
-    from autograder.homeworks import load
 
     failures = []
     began = time.monotonic()

@@ -76,10 +76,11 @@ class Homework:
     questions: list[Question]
     seed: int
     data: Callable[[str], None] | None = None  # fills the folder ``data/`` beside the notebook with what it reads
+    offline_data: Callable[[str], None] | None = None  # fills the student bundle's ``data/`` (see build/bundle.py)
 
     @classmethod
     def declared(cls, name: str, questions: dict[str, Callable[[Asks], Score]], seed: int,
-                 data: Callable[[str], None] | None = None) -> Homework:
+                 data: Callable[[str], None] | None = None, offline_data: Callable[[str], None] | None = None) -> Homework:
         """The homework whose ``questions`` are declared in order (name: declaration), each worth the points of its master."""
         path = os.path.join(os.path.dirname(__file__), name, POINTS)
         try:
@@ -89,7 +90,7 @@ class Homework:
             raise NotBuilt(f"{name} has no {POINTS} yet: run `python -m autograder build --assignment {name}` ({e})") from e
         if list(points) != list(questions):
             raise LookupError(f"{name}: its master's questions {list(points)} are not its declarations' {list(questions)}")
-        return cls(name, [Question(q, points[q], declaration) for q, declaration in questions.items()], seed, data)
+        return cls(name, [Question(q, points[q], declaration) for q, declaration in questions.items()], seed, data, offline_data)
 
     def rng(self, question: str) -> random.Random:
         return random.Random(f"{self.seed}/{self.name}/{question}")

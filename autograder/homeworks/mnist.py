@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import os
+import shutil
 
 import torch
 
-from autograder.data.mnist import copy_training_images, ensure_mnist, read
+from autograder.data.mnist import FILES, copy_training_images, ensure_mnist, read
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
@@ -14,6 +16,15 @@ MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 def training_images(folder: str) -> None:
     """The notebook's ``data/``: MNIST's training images as torchvision lays them out (the test images stay here)."""
     copy_training_images(ensure_mnist(), folder)
+
+
+def all_images(folder: str) -> None:
+    """The offline bundle's ``data/``: the whole MNIST subset, test images included, as the notebook's data cell
+    reads it without internet (the accuracies the notebooks quote for the subset are on its test images)."""
+    raw = os.path.join(folder, "MNIST", "raw")
+    os.makedirs(raw)
+    for name in FILES:
+        shutil.copyfile(os.path.join(ensure_mnist(), "MNIST", "raw", name), os.path.join(raw, name))
 
 
 def mnist_tensors(root, train: bool):

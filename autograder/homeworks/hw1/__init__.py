@@ -17,7 +17,7 @@ import torch
 from autograder.homeworks import Homework, Replies, Score
 from autograder.homeworks.hw1 import mistakes
 from autograder.homeworks.hw1 import reference as ref
-from autograder.homeworks.mnist import split, test_set, training_images
+from autograder.homeworks.mnist import all_images, split, test_set, training_images
 from autograder.judging import compare
 from autograder.judging import gradcheck
 from autograder.judging.asking import (
@@ -449,4 +449,4 @@ def q12(ask: Asks) -> Score:
 HOMEWORK = Homework.declared("hw1", {
     "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
     "q11": q11, "q12": q12,
-}, seed=20261126, data=training_images)
+}, seed=20261126, data=training_images, offline_data=all_images)

@@ -16,7 +16,7 @@ from autograder.homeworks import Homework, Replies, Score
 from autograder.homeworks.hw2 import mistakes
 from autograder.homeworks.hw2 import reference as ref
 from autograder.homeworks.hw2.network import network
-from autograder.homeworks.mnist import split, test_set, training_images
+from autograder.homeworks.mnist import all_images, split, test_set, training_images
 from autograder.judging import compare, gradcheck
 from autograder.judging.asking import (
     DTYPES, TRAINING, Asks, accuracy_check, reply_item, bce_mixups, generator, own_gradcheck, randn, requires_grad, shape_of, short,
@@ -508,4 +508,4 @@ def _rows_reply(rows: list[Reply]) -> Reply:
 HOMEWORK = Homework.declared("hw2", {
     "q1": q1, "q2": q2, "q3": q3, "q4": q4, "q5": q5, "q6": q6, "q7": q7, "q8": q8, "q9": q9, "q10": q10,
     "q11": q11, "q12": q12, "q13": q13,
-}, seed=20261127, data=training_images)
+}, seed=20261127, data=training_images, offline_data=all_images)
