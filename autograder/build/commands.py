@@ -79,15 +79,15 @@ def build(names: list[str], check: bool = False, root: str = ROOT) -> int:
                     f.write(text)
                 print(f"{name}: wrote {os.path.relpath(path, root)}", file=sys.stderr)
             if not check:
-                print(f"{name}: packing {os.path.relpath(paths['zip'], root)} (otter's zip plus this package's wheel)",
-                      file=sys.stderr)
-                repack(made["zip"], paths["zip"], name, shared)
-                print(f"{name}: wrote {os.path.relpath(paths['zip'], root)}", file=sys.stderr)
-                try:
+                try:  # its points are written: the declarations must now be the master's questions
                     offline_data = load(name).offline_data
                 except LookupError as e:
                     print(f"error: {e}", file=sys.stderr)
                     return 1
+                print(f"{name}: packing {os.path.relpath(paths['zip'], root)} (otter's zip plus this package's wheel)",
+                      file=sys.stderr)
+                repack(made["zip"], paths["zip"], name, shared)
+                print(f"{name}: wrote {os.path.relpath(paths['zip'], root)}", file=sys.stderr)
                 write_bundle(name, made["student"], paths["bundle"], offline_data)
                 print(f"{name}: wrote {os.path.relpath(paths['bundle'], root)} (the student notebook"
                       f"{' and its data' if offline_data else ''}, for working offline; {time.monotonic() - started:.1f} s)",

@@ -21,10 +21,10 @@ def training_images(folder: str) -> None:
 def all_images(folder: str) -> None:
     """The offline bundle's ``data/``: the whole MNIST subset, test images included, as the notebook's data cell
     reads it without internet (the accuracies the notebooks quote for the subset are on its test images)."""
-    raw = os.path.join(folder, "MNIST", "raw")
+    source, raw = os.path.join(ensure_mnist(), "MNIST", "raw"), os.path.join(folder, "MNIST", "raw")
     os.makedirs(raw)
     for name in FILES:
-        shutil.copyfile(os.path.join(ensure_mnist(), "MNIST", "raw", name), os.path.join(raw, name))
+        shutil.copyfile(os.path.join(source, name), os.path.join(raw, name))
 
 
 def mnist_tensors(root, train: bool):
